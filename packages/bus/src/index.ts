@@ -1,0 +1,6 @@
+// Public surface of @samsyn/bus.
+export * from './bus.ts';
+export * from './consumer.ts';
+export * from './naming.ts';
+export * from './outbox.ts';
+export * from './tables.ts';

@@ -1,0 +1,231 @@
+// Durable consumers against real NATS JetStream and PostgreSQL: apply once, retry, dead-letter with a reason.
+import { randomUUID } from 'node:crypto';
+import { DEAD_LETTER_STREAM, events, toHeaders } from '@samsyn/contracts';
+import { openPostgres, type Tx } from '@samsyn/db';
+import {
+  createTestDatabase,
+  deleteNamespaceStreams,
+  eventually,
+  natsUrl,
+  type TestDatabase,
+  testNamespace,
+} from '@samsyn/testkit';
+import { sql } from 'drizzle-orm';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Bus } from '../src/bus.ts';
+import { type ConsumedEvent, DLQ_REASON_HEADER, DLQ_SUBJECT_HEADER, EventConsumer } from '../src/consumer.ts';
+import { createTables, inbox } from './support.ts';
+
+const log = pino({ level: 'silent' });
+let testDb: TestDatabase;
+let database: ReturnType<typeof openPostgres>;
+let bus: Bus;
+const namespace = testNamespace('consumer');
+const consumers: EventConsumer[] = [];
+
+beforeAll(async () => {
+  testDb = await createTestDatabase('consumer');
+  database = openPostgres({ url: testDb.url, max: 5 });
+  await createTables(database.db);
+  await database.db.execute(
+    sql`create table bustest.applied (event_id text not null, case_id text not null)`,
+  );
+  bus = await Bus.connect({ servers: natsUrl(), name: 'consumer-test', namespace, log });
+  await bus.ensureStreams(['INVITATION']);
+});
+
+afterEach(async () => {
+  await Promise.all(consumers.splice(0).map((c) => c.drain()));
+});
+
+afterAll(async () => {
+  await bus?.close();
+  await database?.close();
+  await deleteNamespaceStreams(natsUrl(), namespace);
+  await testDb?.drop();
+});
+
+function validData() {
+  return {
+    caseId: randomUUID(),
+    requesterOrg: 'SE2321000032-1001',
+    trigger: 'discharge' as const,
+    initiatedAt: new Date().toISOString(),
+    person: { ageBand: 'older' as const },
+    invitations: [{ invitationId: randomUUID(), org: 'SE2120000415-2001', kind: 'summoned' as const }],
+  };
+}
+
+/** Each test publishes on a subject of its own and its consumer filters on it, so tests never see each other's events. */
+async function publish(
+  durable: string,
+  body: unknown,
+  opts: { id?: string; msgId?: string; type?: string } = {},
+) {
+  const id = opts.id ?? randomUUID();
+  const headers = toHeaders({
+    id,
+    type: opts.type ?? events.caseInitiated.type,
+    source: '/test',
+    time: new Date().toISOString(),
+    subject: 'case',
+  });
+  if (opts.msgId) headers['Nats-Msg-Id'] = opts.msgId;
+  const data = typeof body === 'string' ? body : JSON.stringify(body);
+  await bus.publishRaw(`sip.case.${durable}`, new TextEncoder().encode(data), headers);
+  return id;
+}
+
+async function startConsumer(
+  durable: string,
+  handler: (e: ConsumedEvent<'caseInitiated'>, tx: Tx) => Promise<void>,
+  maxDeliver = 3,
+) {
+  const consumer = new EventConsumer(bus, {
+    stream: 'INVITATION',
+    durable,
+    db: database.db,
+    inbox,
+    log,
+    maxDeliver,
+    backoffMs: [50],
+    filterSubject: `sip.case.${durable}`,
+    handlers: { caseInitiated: handler },
+  });
+  await consumer.start();
+  consumers.push(consumer);
+  return consumer;
+}
+
+async function applied(caseId: string): Promise<number> {
+  const rows = await database.db.execute(
+    sql`select count(*)::int as n from bustest.applied where case_id = ${caseId}`,
+  );
+  return Number((rows as unknown as { n: number }[])[0]?.n ?? 0);
+}
+
+async function record(e: ConsumedEvent<'caseInitiated'>, tx: Tx) {
+  await tx.execute(
+    sql`insert into bustest.applied (event_id, case_id) values (${e.attrs.id}, ${e.data.caseId})`,
+  );
+}
+
+async function deadLetters(durable: string) {
+  const stream = bus.naming.stream(DEAD_LETTER_STREAM);
+  const subject = bus.naming.deadLetterSubject('INVITATION', durable);
+  try {
+    const m = await bus.jsm.streams.getMessage(stream, { last_by_subj: subject });
+    return {
+      reason: m.header.get(DLQ_REASON_HEADER),
+      subject: m.header.get(DLQ_SUBJECT_HEADER),
+      data: m.data,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+describe('a durable consumer', () => {
+  it('applies a redelivered or replayed event only once (inbox of processed ids)', async () => {
+    await startConsumer('dedupe', record);
+    const data = validData();
+    const id = await publish('dedupe', data);
+    // The same event again under another message id, as a replay after the duplicate window would be.
+    await publish('dedupe', data, { id, msgId: `${id}-replay` });
+    await eventually(async () => ((await applied(data.caseId)) > 0 ? true : undefined), 5000, 'first apply');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await applied(data.caseId)).toBe(1);
+  });
+
+  it('dead-letters a message that fails schema validation, with the reason, and never applies it', async () => {
+    await startConsumer('schema', record);
+    const bad = { ...validData(), requesterOrg: 'not-an-hsa-id' };
+    await publish('schema', bad);
+    const dl = await eventually(() => deadLetters('schema'), 5000, 'dead letter');
+    expect(dl.reason).toMatch(/requesterOrg/);
+    expect(dl.reason).toMatch(/HSA-id/);
+    expect(dl.subject).toBe('sip.case.schema');
+    expect(JSON.parse(new TextDecoder().decode(dl.data)).requesterOrg).toBe('not-an-hsa-id');
+    expect(await applied(bad.caseId)).toBe(0);
+  });
+
+  it('dead-letters a body that is not JSON', async () => {
+    await startConsumer('notjson', record);
+    await publish('notjson', '{not json');
+    const dl = await eventually(() => deadLetters('notjson'), 5000, 'dead letter');
+    expect(dl.reason).toMatch(/not JSON/);
+  });
+
+  it('dead-letters an event version it does not know instead of acking it away', async () => {
+    await startConsumer('version', record);
+    await publish('version', validData(), { type: 'se.samsyn.case.initiated.v9' });
+    const dl = await eventually(() => deadLetters('version'), 5000, 'dead letter');
+    expect(dl.reason).toMatch(/unsupported event version se\.samsyn\.case\.initiated\.v9/);
+  });
+
+  it('retries a failing handler and applies the event once it succeeds', async () => {
+    let calls = 0;
+    await startConsumer(
+      'flaky',
+      async (e, tx) => {
+        calls += 1;
+        if (calls < 3) throw new Error('database hiccup');
+        await record(e, tx);
+      },
+      5,
+    );
+    const data = validData();
+    await publish('flaky', data);
+    await eventually(
+      async () => ((await applied(data.caseId)) > 0 ? true : undefined),
+      10_000,
+      'apply after retries',
+    );
+    expect(calls).toBe(3);
+    expect(await applied(data.caseId)).toBe(1);
+    expect(await deadLetters('flaky')).toBeUndefined();
+  });
+
+  it('gives up after the maximum deliveries and dead-letters with the last error', async () => {
+    let calls = 0;
+    await startConsumer(
+      'broken',
+      async () => {
+        calls += 1;
+        throw new Error('downstream always fails');
+      },
+      3,
+    );
+    await publish('broken', validData());
+    const dl = await eventually(() => deadLetters('broken'), 10_000, 'dead letter');
+    expect(dl.reason).toMatch(/gave up after 3 deliveries: downstream always fails/);
+    expect(calls).toBe(3);
+  });
+
+  it('acknowledges events it has no handler for without dead-lettering them', async () => {
+    const consumer = new EventConsumer(bus, {
+      stream: 'INVITATION',
+      durable: 'nohandler',
+      db: database.db,
+      inbox,
+      log,
+      filterSubject: 'sip.case.nohandler',
+      handlers: {},
+    });
+    await consumer.start();
+    consumers.push(consumer);
+    await publish('nohandler', validData());
+    await eventually(
+      async () => {
+        const info = await bus.jsm.consumers.info(bus.naming.stream('INVITATION'), 'nohandler');
+        return info.num_ack_pending === 0 && info.num_pending === 0 && info.delivered.consumer_seq > 0
+          ? true
+          : undefined;
+      },
+      5000,
+      'ack',
+    );
+    expect(await deadLetters('nohandler')).toBeUndefined();
+  });
+});

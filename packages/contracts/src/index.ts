@@ -1,0 +1,3 @@
+// Public surface of @samsyn/contracts.
+export * from './envelope.ts';
+export * from './events.ts';

@@ -1,0 +1,3 @@
+// Public surface of @samsyn/db.
+export * from './connection.ts';
+export * from './migrate.ts';

@@ -1,0 +1,36 @@
+// Use case: the initiating unit withdraws its initiative; the case is cancelled with its open invitations.
+import type { Db } from '@samsyn/db';
+import { Forbidden, NotFound, requireIfMatch } from '@samsyn/fhir';
+import { cancelOpenInvitations, participates } from '../case/invitations.ts';
+import { lockCase, transitionCase } from '../case/transition.ts';
+import type { CaseRow } from '../db/schema.ts';
+import { cancelInvitationTimers } from '../deadlines/schedule.ts';
+
+export interface WithdrawContext {
+  callerOrg: string;
+  reason?: string;
+  ifMatch?: string;
+  traceparent?: string;
+  now?: Date;
+}
+
+export async function withdrawCase(db: Db, caseId: string, ctx: WithdrawContext): Promise<CaseRow> {
+  const now = ctx.now ?? new Date();
+  return db.transaction(async (tx) => {
+    const row = await lockCase(tx, caseId);
+    const visible = row !== undefined && (await participates(tx, row, ctx.callerOrg));
+    if (!row || !visible) throw new NotFound('Task', caseId);
+    if (row.requesterOrg !== ctx.callerOrg) {
+      throw new Forbidden(`Only the initiating unit ${row.requesterOrg} may withdraw the initiative`);
+    }
+    if (ctx.ifMatch !== undefined) requireIfMatch(ctx.ifMatch, row.versionId);
+    const updated = await transitionCase(tx, row, 'cancelled', {
+      reason: 'withdrawn',
+      byOrg: ctx.callerOrg,
+      at: now,
+      ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+    });
+    for (const id of await cancelOpenInvitations(tx, row.id, now)) await cancelInvitationTimers(tx, id, now);
+    return updated;
+  });
+}
