@@ -5,8 +5,8 @@ import {
   InvalidRequest,
   parseSearch,
   parseToken,
-  readResource,
   type ResourceCapability,
+  readResource,
   searchBundle,
   sendBundle,
   sendResource,
@@ -17,8 +17,8 @@ import jsonpatch, { type Operation } from 'fast-json-patch';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { answerInvitation } from './answer-invitation/answer-invitation.ts';
-import { initiativeTask } from './case/task.ts';
 import { interpretInitiativeChange, interpretInvitationChange } from './answer-invitation/interpret.ts';
+import { initiativeTask } from './case/task.ts';
 import type { InvitationConfig } from './config.ts';
 import { initiateCase } from './initiate-case/initiate-case.ts';
 import { readInitiative } from './initiate-case/initiative.ts';
@@ -39,7 +39,11 @@ export const capability: ResourceCapability[] = [
     interactions: ['create', 'read', 'update', 'patch', 'search-type'],
     conditionalCreate: true,
     searchParams: [
-      { name: 'identifier', type: 'token', documentation: "The record system's identifier of the initiative" },
+      {
+        name: 'identifier',
+        type: 'token',
+        documentation: "The record system's identifier of the initiative",
+      },
       { name: 'requester', type: 'reference', documentation: 'HSA-id of the initiating unit' },
       { name: 'business-status', type: 'token', documentation: 'Case state (sip-case-status)' },
       { name: 'patient', type: 'reference', documentation: 'The person, by identifier (initiator only)' },
@@ -59,8 +63,13 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
   const { db, auditor } = deps;
 
   /** Logs an access to personal data in a transaction of its own (reads have none). */
-  async function logRead(c: Context<AppEnv>, entry: Omit<Parameters<Auditor['record']>[1], 'auth' | 'traceparent'>) {
-    await db.transaction((tx) => auditor.record(tx, { ...entry, auth: c.var.auth, traceparent: c.var.traceparent }));
+  async function logRead(
+    c: Context<AppEnv>,
+    entry: Omit<Parameters<Auditor['record']>[1], 'auth' | 'traceparent'>,
+  ) {
+    await db.transaction((tx) =>
+      auditor.record(tx, { ...entry, auth: c.var.auth, traceparent: c.var.traceparent }),
+    );
     deps.afterCommit();
   }
 
@@ -86,7 +95,13 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
         }),
     });
     if (result.created) deps.afterCommit();
-    else await logRead(c, { interaction: 'read', patientKey: result.row.patientKey, caseId: result.row.id, resource: `Task/${result.row.id}` });
+    else
+      await logRead(c, {
+        interaction: 'read',
+        patientKey: result.row.patientKey,
+        caseId: result.row.id,
+        resource: `Task/${result.row.id}`,
+      });
     return sendResource(c, initiativeTask(result.row, result.invitations, c.var.auth.org, new Set()), {
       status: result.created ? 201 : 200,
       location: fhirBase(c),
@@ -101,29 +116,47 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
       interaction: 'search-type',
       query: new URL(c.req.url).search,
       resource: 'Task',
-      ...(page.rows.length === 1 && page.rows[0] ? { patientKey: page.rows[0].patientKey, caseId: page.rows[0].id } : {}),
+      ...(page.rows.length === 1 && page.rows[0]
+        ? { patientKey: page.rows[0].patientKey, caseId: page.rows[0].id }
+        : {}),
     });
-    return sendBundle(c, searchBundle({ ...page, requestUrl: c.req.url, count: search.count, offset: search.offset }));
+    return sendBundle(
+      c,
+      searchBundle({ ...page, requestUrl: c.req.url, count: search.count, offset: search.offset }),
+    );
   });
 
   app.get('/:id', async (c) => {
     requireScope(c.var.auth, 'Task', 'r');
     const result = await readTask(db, c.req.param('id'), c.var.auth.org);
     if (result.kind === 'initiative' && result.personShown) {
-      await logRead(c, { interaction: 'read', patientKey: result.row.patientKey, caseId: result.row.id, resource: `Task/${result.row.id}` });
+      await logRead(c, {
+        interaction: 'read',
+        patientKey: result.row.patientKey,
+        caseId: result.row.id,
+        resource: `Task/${result.row.id}`,
+      });
     }
     return sendResource(c, result.task);
   });
 
   async function change(c: Context<AppEnv>, current: ReadResult, after: Task): Promise<Response> {
     const ifMatch = c.req.header('if-match');
-    const common = { callerOrg: c.var.auth.org, traceparent: c.var.traceparent, ...(ifMatch ? { ifMatch } : {}) };
+    const common = {
+      callerOrg: c.var.auth.org,
+      traceparent: c.var.traceparent,
+      ...(ifMatch ? { ifMatch } : {}),
+    };
     if (current.kind === 'initiative') {
       const { reason } = interpretInitiativeChange(current.task, after);
       await withdrawCase(db, current.row.id, { ...common, ...(reason ? { reason } : {}) });
     } else {
       const answer = interpretInvitationChange(current.task, after);
-      await answerInvitation(db, current.invitation.id, answer, { ...common, callerUser: c.var.auth.subject, config: deps.config });
+      await answerInvitation(db, current.invitation.id, answer, {
+        ...common,
+        callerUser: c.var.auth.subject,
+        config: deps.config,
+      });
     }
     deps.afterCommit();
     return sendResource(c, (await readTask(db, current.task.id as string, c.var.auth.org)).task);
@@ -133,7 +166,10 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
     requireScope(c.var.auth, 'Task', 'u');
     const contentType = c.req.header('content-type') ?? '';
     if (!/^application\/json-patch\+json\b/i.test(contentType)) {
-      throw new InvalidRequest('unsupported-patch', 'PATCH takes a JSON Patch (Content-Type: application/json-patch+json)');
+      throw new InvalidRequest(
+        'unsupported-patch',
+        'PATCH takes a JSON Patch (Content-Type: application/json-patch+json)',
+      );
     }
     const current = await readTask(db, c.req.param('id'), c.var.auth.org);
     let operations: unknown;
@@ -142,12 +178,21 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
     } catch (err) {
       throw new InvalidRequest('invalid-json', `The JSON Patch is not valid JSON: ${(err as Error).message}`);
     }
-    if (!Array.isArray(operations)) throw new InvalidRequest('invalid-patch', 'A JSON Patch is an array of operations');
+    if (!Array.isArray(operations))
+      throw new InvalidRequest('invalid-patch', 'A JSON Patch is an array of operations');
     let after: Task;
     try {
-      after = jsonpatch.applyPatch(structuredClone(current.task), operations as Operation[], true, false).newDocument;
+      after = jsonpatch.applyPatch(
+        structuredClone(current.task),
+        operations as Operation[],
+        true,
+        false,
+      ).newDocument;
     } catch (err) {
-      throw new InvalidRequest('invalid-patch', `The JSON Patch cannot be applied: ${(err as Error).message.split('\n')[0]}`);
+      throw new InvalidRequest(
+        'invalid-patch',
+        `The JSON Patch cannot be applied: ${(err as Error).message.split('\n')[0]}`,
+      );
     }
     return change(c, current, after);
   });

@@ -2,7 +2,13 @@
 import { fileURLToPath } from 'node:url';
 import { EventConsumer, OutboxRelay } from '@samsyn/bus';
 import { migrate } from '@samsyn/db';
-import { type AppEnv, createAuditor, loadConfig, type ServiceDeps, type ServiceInstance } from '@samsyn/platform';
+import {
+  type AppEnv,
+  createAuditor,
+  loadConfig,
+  type ServiceDeps,
+  type ServiceInstance,
+} from '@samsyn/platform';
 import { Hono } from 'hono';
 import { capability, taskRoutes } from './app.ts';
 import { appointmentRoutes } from './appointment/routes.ts';
@@ -50,7 +56,8 @@ export function createInvitationService(deps: ServiceDeps): ServiceInstance {
         queueMicrotask(afterCommit);
       },
     },
-    onOutcome: (outcome, type) => metrics.eventsConsumed.inc({ service: SERVICE, consumer: SERVICE, type, outcome }),
+    onOutcome: (outcome, type) =>
+      metrics.eventsConsumed.inc({ service: SERVICE, consumer: SERVICE, type, outcome }),
   });
   const timers = new TimerLoop({ db: database.db, bus, log, config, afterCommit });
   return {

@@ -56,13 +56,30 @@ export async function answerInvitation(
     }
     if (ctx.ifMatch !== undefined) requireIfMatch(ctx.ifMatch, inv.versionId);
     if (ENDED.has(row.status)) {
-      throw new StateConflict('case-ended', `The case is '${row.status}'; its invitations can no longer be answered`);
+      throw new StateConflict(
+        'case-ended',
+        `The case is '${row.status}'; its invitations can no longer be answered`,
+      );
     }
     if (inv.status !== 'requested') {
-      throw new StateConflict('already-answered', `The invitation is already '${inv.status}'; it can be answered once`);
+      throw new StateConflict(
+        'already-answered',
+        `The invitation is already '${inv.status}'; it can be answered once`,
+      );
     }
-    const base = { caseId: row.id, invitationId: inv.id, org: inv.org, kind: inv.kind as 'summoned' | 'invited', at: now.toISOString() };
-    const meta = { aggregate: row.id, source: SOURCE, time: now, ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}) };
+    const base = {
+      caseId: row.id,
+      invitationId: inv.id,
+      org: inv.org,
+      kind: inv.kind as 'summoned' | 'invited',
+      at: now.toISOString(),
+    };
+    const meta = {
+      aggregate: row.id,
+      source: SOURCE,
+      time: now,
+      ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+    };
     const bump = { versionId: sql`${invitations.versionId} + 1`, lastUpdated: now };
 
     if (answer.kind === 'accept') {
@@ -150,23 +167,40 @@ export async function answerInvitation(
     await assertNotInCase(tx, row, toOrg);
     const [updated] = await tx
       .update(invitations)
-      .set({ org: toOrg, forwardedFrom: sql`array_append(${invitations.forwardedFrom}, ${inv.org})`, ...bump })
+      .set({
+        org: toOrg,
+        forwardedFrom: sql`array_append(${invitations.forwardedFrom}, ${inv.org})`,
+        ...bump,
+      })
       .where(eq(invitations.id, inv.id))
       .returning();
     await cancelInvitationTimers(tx, inv.id, now);
     await scheduleInvitationTimers(tx, row, updated as InvitationRow, ctx.config, now);
-    await enqueue(tx, outbox, events.invitationForwarded, { ...base, toOrg, requesterOrg: row.requesterOrg }, meta);
+    await enqueue(
+      tx,
+      outbox,
+      events.invitationForwarded,
+      { ...base, toOrg, requesterOrg: row.requesterOrg },
+      meta,
+    );
     return { invitation: updated as InvitationRow, row };
   });
 }
 
 function checkedOrg(value: string, expression: string): string {
   const hsa = checkHsaId(value);
-  if (!hsa.ok) throw new InvalidRequest('invalid-hsa-id', [{ diagnostics: `${expression}: ${hsa.reason}`, expression: [expression] }]);
+  if (!hsa.ok)
+    throw new InvalidRequest('invalid-hsa-id', [
+      { diagnostics: `${expression}: ${hsa.reason}`, expression: [expression] },
+    ]);
   return hsa.value;
 }
 
-async function assertNotInCase(tx: Parameters<Parameters<Db['transaction']>[0]>[0], row: CaseRow, org: string) {
+async function assertNotInCase(
+  tx: Parameters<Parameters<Db['transaction']>[0]>[0],
+  row: CaseRow,
+  org: string,
+) {
   if (org === row.requesterOrg) {
     throw new StateConflict('already-in-case', `${org} initiated this case and takes part already`);
   }
@@ -175,7 +209,11 @@ async function assertNotInCase(tx: Parameters<Parameters<Db['transaction']>[0]>[
     .from(invitations)
     .where(and(eq(invitations.caseId, row.id), eq(invitations.org, org)))
     .limit(1);
-  if (existing) throw new StateConflict('already-in-case', `${org} is already invited to this case (status '${existing.status}')`);
+  if (existing)
+    throw new StateConflict(
+      'already-in-case',
+      `${org} is already invited to this case (status '${existing.status}')`,
+    );
 }
 
 async function createSubstitute(

@@ -24,22 +24,34 @@ function refuse(fields: string[], allowed: string): never {
 /** An invitation's owner answers: accept, reject (with reason, substitute) or forward (new owner). */
 export function interpretInvitationChange(before: Task, after: Task): InvitationAnswer {
   const changed = changedFields(before, after);
-  const extra = changed.filter((f) => !['status', 'statusReason', 'owner', 'output', 'businessStatus'].includes(f));
-  if (after.id !== undefined && after.id !== before.id) throw new InvalidRequest('id-mismatch', 'Task.id must match the id in the URL');
+  const extra = changed.filter(
+    (f) => !['status', 'statusReason', 'owner', 'output', 'businessStatus'].includes(f),
+  );
+  if (after.id !== undefined && after.id !== before.id)
+    throw new InvalidRequest('id-mismatch', 'Task.id must match the id in the URL');
   if (extra.length > 0) refuse(extra, 'status, statusReason, owner and output');
   const ownerBefore = before.owner?.identifier?.value;
   const ownerAfter = after.owner?.identifier?.value;
   if (ownerAfter !== ownerBefore) {
     if (after.status !== before.status) {
-      throw new InvalidRequest('forward-and-answer', 'Forward (a new owner) and answer (a new status) are separate requests');
+      throw new InvalidRequest(
+        'forward-and-answer',
+        'Forward (a new owner) and answer (a new status) are separate requests',
+      );
     }
     if (!ownerAfter || !isHsaSystem(after.owner?.identifier?.system)) {
-      throw new InvalidRequest('invalid-owner', `Task.owner.identifier must be the HSA-id (system ${HSA_SYSTEM}) of the unit to forward to`);
+      throw new InvalidRequest(
+        'invalid-owner',
+        `Task.owner.identifier must be the HSA-id (system ${HSA_SYSTEM}) of the unit to forward to`,
+      );
     }
     return { kind: 'forward', toOrg: ownerAfter };
   }
   if (after.status === before.status) {
-    throw new InvalidRequest('no-change', "Nothing to do: change status to 'accepted' or 'rejected', or owner to forward");
+    throw new InvalidRequest(
+      'no-change',
+      "Nothing to do: change status to 'accepted' or 'rejected', or owner to forward",
+    );
   }
   if (after.status === 'accepted') return { kind: 'accept' };
   if (after.status === 'rejected') {
@@ -49,18 +61,25 @@ export function interpretInvitationChange(before: Task, after: Task): Invitation
     );
     const substituteOrg = substitute?.valueReference?.identifier?.value;
     if (substitute && !substituteOrg) {
-      throw new InvalidRequest('invalid-substitute', 'Task.output[substitute].valueReference.identifier must name the HSA-id of the unit that comes instead');
+      throw new InvalidRequest(
+        'invalid-substitute',
+        'Task.output[substitute].valueReference.identifier must name the HSA-id of the unit that comes instead',
+      );
     }
     return { kind: 'reject', reason, ...(substituteOrg ? { substituteOrg } : {}) };
   }
-  throw new InvalidRequest('invalid-status', `An invitation can be answered with status 'accepted' or 'rejected', not '${after.status}'`);
+  throw new InvalidRequest(
+    'invalid-status',
+    `An invitation can be answered with status 'accepted' or 'rejected', not '${after.status}'`,
+  );
 }
 
 /** The initiator may only withdraw its initiative (status cancelled, with an optional reason). */
 export function interpretInitiativeChange(before: Task, after: Task): { reason?: string } {
   const changed = changedFields(before, after);
   const extra = changed.filter((f) => !['status', 'statusReason', 'businessStatus'].includes(f));
-  if (after.id !== undefined && after.id !== before.id) throw new InvalidRequest('id-mismatch', 'Task.id must match the id in the URL');
+  if (after.id !== undefined && after.id !== before.id)
+    throw new InvalidRequest('id-mismatch', 'Task.id must match the id in the URL');
   if (extra.length > 0) refuse(extra, "status (to 'cancelled', to withdraw) and statusReason");
   if (after.status !== 'cancelled') {
     throw new BusinessRuleViolation(

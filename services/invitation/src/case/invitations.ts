@@ -13,7 +13,11 @@ export async function cancelOpenInvitations(tx: DbOrTx, caseId: string, at: Date
 }
 
 /** Whether `org` takes part in the case: it initiated it or holds one of its invitations. */
-export async function participates(tx: DbOrTx, row: { id: string; requesterOrg: string }, org: string): Promise<boolean> {
+export async function participates(
+  tx: DbOrTx,
+  row: { id: string; requesterOrg: string },
+  org: string,
+): Promise<boolean> {
   if (row.requesterOrg === org) return true;
   const [hit] = await tx
     .select({ id: invitations.id })

@@ -12,7 +12,12 @@ export function groupIdentifier(caseId: string) {
  * only while the active consent covers it (SPEC §3, §7), and never the address or contact details of a person
  * with protected identity.
  */
-export function initiativeTask(row: CaseRow, invitations: InvitationRow[], viewerOrg: string, covered: ReadonlySet<string>): Task {
+export function initiativeTask(
+  row: CaseRow,
+  invitations: InvitationRow[],
+  viewerOrg: string,
+  covered: ReadonlySet<string>,
+): Task {
   const sent = row.resource as Partial<Task>;
   const view =
     viewerOrg === row.requesterOrg
@@ -29,7 +34,9 @@ export function initiativeTask(row: CaseRow, invitations: InvitationRow[], viewe
     meta: { versionId: String(row.versionId), lastUpdated: row.lastUpdated.toISOString() },
     groupIdentifier: groupIdentifier(row.id),
     status: taskStatus(row.status),
-    ...(row.statusReason ? { statusReason: { coding: [{ system: CASE_STATUS_REASON_SYSTEM, code: row.statusReason }] } } : {}),
+    ...(row.statusReason
+      ? { statusReason: { coding: [{ system: CASE_STATUS_REASON_SYSTEM, code: row.statusReason }] } }
+      : {}),
     intent: 'order',
     businessStatus: { coding: [{ system: CASE_STATUS_SYSTEM, code: row.status }] },
     authoredOn: sent.authoredOn ?? row.createdAt.toISOString(),

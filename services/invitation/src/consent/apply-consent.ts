@@ -63,5 +63,6 @@ export async function applyConsentEnded(
   // Another active consent may still cover the case (a renewed one); only its absence ends the case.
   if ((await coveredOrgs(tx, row.id)).size > 0) return;
   await transitionCase(tx, row, 'cancelled', { reason, byOrg: data.byOrg, at: new Date(data.at) });
-  for (const id of await cancelOpenInvitations(tx, row.id, new Date(data.at))) await cancelInvitationTimers(tx, id, new Date(data.at));
+  for (const id of await cancelOpenInvitations(tx, row.id, new Date(data.at)))
+    await cancelInvitationTimers(tx, id, new Date(data.at));
 }

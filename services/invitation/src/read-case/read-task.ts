@@ -1,6 +1,13 @@
 // Use case: read a Task (initiative or invitation) by id, or search them, seeing only the caller's cases.
 import type { Db } from '@samsyn/db';
-import { InvalidRequest, NotFound, type ParsedSearch, parseDateParam, parseToken, type Task } from '@samsyn/fhir';
+import {
+  InvalidRequest,
+  NotFound,
+  type ParsedSearch,
+  parseDateParam,
+  parseToken,
+  type Task,
+} from '@samsyn/fhir';
 import { and, desc, eq, exists, gt, gte, inArray, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { initiativeTask, invitationTask } from '../case/task.ts';
@@ -11,7 +18,9 @@ import { type CaseRow, cases, type InvitationRow, invitations } from '../db/sche
 function visibleTo(org: string) {
   return or(
     eq(cases.requesterOrg, org),
-    exists(sql`(select 1 from ${invitations} where ${invitations.caseId} = ${cases.id} and ${invitations.org} = ${org})`),
+    exists(
+      sql`(select 1 from ${invitations} where ${invitations.caseId} = ${cases.id} and ${invitations.org} = ${org})`,
+    ),
   );
 }
 
@@ -23,7 +32,11 @@ export type ReadResult =
 
 export async function readTask(db: Db, id: string, viewerOrg: string): Promise<ReadResult> {
   if (!UUID_RE.test(id)) throw new NotFound('Task', id);
-  const [row] = await db.select().from(cases).where(and(eq(cases.id, id), visibleTo(viewerOrg))).limit(1);
+  const [row] = await db
+    .select()
+    .from(cases)
+    .where(and(eq(cases.id, id), visibleTo(viewerOrg)))
+    .limit(1);
   if (row) {
     const [invs, covered] = await Promise.all([
       db.select().from(invitations).where(eq(invitations.caseId, row.id)),
@@ -65,14 +78,24 @@ const INVITATION_ONLY = new Set(['owner', 'status', 'part-of']);
 
 /** Which Task kind a search is about: `code`, or the parameters that only one kind has. */
 export function searchKind(search: ParsedSearch): 'sip-initiative' | 'sip-invitation' {
-  const codes = search.params.filter((p) => p.name === 'code').flatMap((p) => p.values.map((v) => parseToken(v).code));
+  const codes = search.params
+    .filter((p) => p.name === 'code')
+    .flatMap((p) => p.values.map((v) => parseToken(v).code));
   const names = search.params.map((p) => p.name);
   const wantsInitiative = names.some((n) => INITIATIVE_ONLY.has(n));
   const wantsInvitation = names.some((n) => INVITATION_ONLY.has(n));
   const unknownCode = codes.find((c) => c !== 'sip-initiative' && c !== 'sip-invitation');
-  if (unknownCode) throw new InvalidRequest('invalid-search', `code=${unknownCode} is not a Samsyn Task code (sip-initiative, sip-invitation)`);
+  if (unknownCode)
+    throw new InvalidRequest(
+      'invalid-search',
+      `code=${unknownCode} is not a Samsyn Task code (sip-initiative, sip-invitation)`,
+    );
   const kinds = new Set(codes);
-  if (kinds.size > 1) throw new InvalidRequest('invalid-search', 'Search one Task code at a time: sip-initiative or sip-invitation');
+  if (kinds.size > 1)
+    throw new InvalidRequest(
+      'invalid-search',
+      'Search one Task code at a time: sip-initiative or sip-invitation',
+    );
   const kind = [...kinds][0] ?? (wantsInvitation ? 'sip-invitation' : 'sip-initiative');
   if ((kind === 'sip-initiative' && wantsInvitation) || (kind === 'sip-invitation' && wantsInitiative)) {
     throw new InvalidRequest(
@@ -124,9 +147,13 @@ async function searchInitiatives(db: Db, search: ParsedSearch, viewerOrg: string
     if (p.name === 'identifier') {
       conditions.push(
         anyOf(
-          p.values.map(parseToken).map((t) =>
-            t.system ? and(eq(cases.identifierSystem, t.system), eq(cases.identifierValue, t.code)) : eq(cases.identifierValue, t.code),
-          ),
+          p.values
+            .map(parseToken)
+            .map((t) =>
+              t.system
+                ? and(eq(cases.identifierSystem, t.system), eq(cases.identifierValue, t.code))
+                : eq(cases.identifierValue, t.code),
+            ),
         ),
       );
     } else if (p.name === '_id') {
@@ -135,15 +162,24 @@ async function searchInitiatives(db: Db, search: ParsedSearch, viewerOrg: string
     } else if (p.name === 'requester') {
       conditions.push(inArray(cases.requesterOrg, p.values.map(hsaValue)));
     } else if (p.name === 'business-status') {
-      conditions.push(inArray(cases.status, p.values.map((v) => parseToken(v).code)));
+      conditions.push(
+        inArray(
+          cases.status,
+          p.values.map((v) => parseToken(v).code),
+        ),
+      );
     } else if (p.name === 'patient') {
       // The person is searched by identifier; only the initiator may (others would learn who is in a case).
       conditions.push(eq(cases.requesterOrg, viewerOrg));
       conditions.push(
         anyOf(
-          p.values.map((v) => parseToken(v.replace(/^Patient\?identifier=/, ''))).map((t) =>
-            t.system ? and(eq(cases.patientIdSystem, t.system), eq(cases.patientIdValue, t.code)) : eq(cases.patientIdValue, t.code),
-          ),
+          p.values
+            .map((v) => parseToken(v.replace(/^Patient\?identifier=/, '')))
+            .map((t) =>
+              t.system
+                ? and(eq(cases.patientIdSystem, t.system), eq(cases.patientIdValue, t.code))
+                : eq(cases.patientIdValue, t.code),
+            ),
         ),
       );
     } else if (p.name === '_lastUpdated') {
@@ -160,7 +196,8 @@ async function searchInitiatives(db: Db, search: ParsedSearch, viewerOrg: string
     .limit(search.count)
     .offset(search.offset);
   const ids = rows.map((r) => r.id);
-  const invs: InvitationRow[] = ids.length > 0 ? await db.select().from(invitations).where(inArray(invitations.caseId, ids)) : [];
+  const invs: InvitationRow[] =
+    ids.length > 0 ? await db.select().from(invitations).where(inArray(invitations.caseId, ids)) : [];
   const covered = await Promise.all(rows.map((r) => coveredOrgs(db, r.id)));
   return {
     resources: rows.map((r, i) =>
@@ -180,7 +217,13 @@ async function searchInvitations(db: Db, search: ParsedSearch, viewerOrg: string
   const conditions: SQL[] = [or(eq(invitations.org, viewerOrg), eq(cases.requesterOrg, viewerOrg)) as SQL];
   for (const p of search.params) {
     if (p.name === 'owner') conditions.push(inArray(invitations.org, p.values.map(hsaValue)));
-    else if (p.name === 'status') conditions.push(inArray(invitations.status, p.values.map((v) => parseToken(v).code)));
+    else if (p.name === 'status')
+      conditions.push(
+        inArray(
+          invitations.status,
+          p.values.map((v) => parseToken(v).code),
+        ),
+      );
     else if (p.name === 'part-of') {
       const ids = p.values.map((v) => v.replace(/^Task\//, '')).filter((v) => UUID_RE.test(v));
       conditions.push(ids.length > 0 ? inArray(invitations.caseId, ids) : sql`false`);
