@@ -109,3 +109,36 @@ describe('dataschemaUri', () => {
     );
   });
 });
+
+describe('the plan events', () => {
+  const established = {
+    planId: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+    caseId: '5d6e7f80-1a2b-4c3d-8e9f-0a1b2c3d4e5f',
+    at: '2026-11-23T10:00:00+01:00',
+    version: 3,
+    leadOrg: 'SE2120000415-2001',
+    participantOrgs: ['SE2120000415-2001', 'SE2321000032-1001'],
+    followUpDue: '2027-02-23',
+  };
+
+  it('publish on the PLAN stream under sip.plan.*', () => {
+    expect(events.planEstablished.subject).toBe('sip.plan.established');
+    expect(events.planFollowedUp.type).toBe('se.samsyn.plan.followed-up.v1');
+    for (const def of Object.values(events).filter((e) => e.subject.startsWith('sip.plan.'))) {
+      expect(def.stream).toBe('PLAN');
+    }
+  });
+
+  it('refuses a follow-up date that is not a calendar date', () => {
+    expect(events.planEstablished.schema.safeParse(established).success).toBe(true);
+    const result = events.planEstablished.schema.safeParse({ ...established, followUpDue: '23/2 2027' });
+    expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual(['followUpDue']);
+  });
+
+  it('refuses a closure reason outside the agreed list', () => {
+    const closed = { ...established, reason: 'bored', byOrg: 'SE2120000415-2001' };
+    expect(events.planClosed.schema.safeParse(closed).error?.issues.map((i) => i.path.join('.'))).toEqual([
+      'reason',
+    ]);
+  });
+});

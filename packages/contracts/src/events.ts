@@ -199,6 +199,81 @@ export const auditRecordedV1 = z.object({
   service: z.string(),
 });
 
+const planRef = { planId: uuid, caseId: uuid, at: instant };
+/** A calendar date (YYYY-MM-DD, Europe/Stockholm), as follow-up dates are agreed. */
+const calendarDate = z.iso.date();
+export const planClosureReason = z.enum(['goals-met', 'person-declined', 'moved', 'deceased', 'other']);
+export type PlanClosureReason = z.infer<typeof planClosureReason>;
+/** Who the plan involves, by id: routes notifications and feeds the per-organisation statistics. */
+const planParties = {
+  /** The organisation with overall responsibility (huvudansvar). */
+  leadOrg: hsaId,
+  /** Every organisation in the care team or responsible for an activity. */
+  participantOrgs: z.array(hsaId).min(1),
+  followUpDue: calendarDate,
+};
+
+/** The plan became active: it states everything SPEC §3 requires (sip.plan.established). */
+export const planEstablishedV1 = z.object({
+  ...planRef,
+  version: z.number().int().positive(),
+  ...planParties,
+});
+/** A change to an active plan took effect after the person approved it. */
+export const planRevisedV1 = z.object({
+  ...planRef,
+  version: z.number().int().positive(),
+  ...planParties,
+  approvedAt: instant,
+});
+/** A follow-up was recorded; it either sets the next follow-up date or closes the plan (then sip.plan.closed follows). */
+export const planFollowedUpV1 = z.object({
+  ...planRef,
+  /** The follow-up date that was due. */
+  followUpDue: calendarDate,
+  /** Held on or before the due date. */
+  onTime: z.boolean(),
+  nextFollowUpDue: calendarDate.optional(),
+  byOrg: hsaId,
+  participantOrgs: z.array(hsaId).min(1),
+});
+export const planClosedV1 = z.object({
+  ...planRef,
+  reason: planClosureReason,
+  byOrg: hsaId,
+  participantOrgs: z.array(hsaId).min(1),
+});
+/** The person received their copy of the plan (SPEC §1: plans are not shared with the person today). */
+export const planSharedWithPersonV1 = z.object({
+  ...planRef,
+  version: z.number().int().positive(),
+  /** BCP 47 code of the language the copy was produced in. */
+  language: z.string().min(2).max(16),
+  byOrg: hsaId,
+});
+export const planDeadlineKind = z.enum(['follow-up-reminder', 'follow-up-overdue', 'activity-overdue']);
+/** A stored plan timer fired: a follow-up is near or late, or an activity passed its end date. */
+export const planDeadlineDueV1 = z.object({
+  timerId: uuid,
+  planId: uuid,
+  caseId: uuid,
+  kind: planDeadlineKind,
+  dueAt: instant,
+  firedAt: instant,
+  /** Who must act: the lead organisation, or the activity's responsible organisation. */
+  org: hsaId,
+  activityId: z.string().min(1).max(64).optional(),
+});
+/** Pushing the plan to a participant's own FHIR endpoint failed for good after its retries. */
+export const planDeliveryFailedV1 = z.object({
+  ...planRef,
+  version: z.number().int().positive(),
+  org: hsaId,
+  attempts: z.number().int().positive(),
+  /** What went wrong, without person data (status code, network error class). */
+  error: z.string().min(1).max(500),
+});
+
 export const events = {
   caseInitiated: define('sip.case.initiated', 'INVITATION', 1, caseInitiatedV1),
   caseTransitioned: define('sip.case.transitioned', 'INVITATION', 1, caseTransitionedV1),
@@ -215,6 +290,13 @@ export const events = {
   consentRevoked: define('sip.consent.revoked', 'CONSENT', 1, consentRevokedV1),
   consentRefused: define('sip.consent.refused', 'CONSENT', 1, consentRefusedV1),
   auditRecorded: define('sip.audit.recorded', 'AUDIT', 1, auditRecordedV1),
+  planEstablished: define('sip.plan.established', 'PLAN', 1, planEstablishedV1),
+  planRevised: define('sip.plan.revised', 'PLAN', 1, planRevisedV1),
+  planFollowedUp: define('sip.plan.followed-up', 'PLAN', 1, planFollowedUpV1),
+  planClosed: define('sip.plan.closed', 'PLAN', 1, planClosedV1),
+  planSharedWithPerson: define('sip.plan.shared-with-person', 'PLAN', 1, planSharedWithPersonV1),
+  planDeadlineDue: define('sip.plan.deadline-due', 'PLAN', 1, planDeadlineDueV1),
+  planDeliveryFailed: define('sip.plan.delivery-failed', 'PLAN', 1, planDeliveryFailedV1),
 } as const;
 
 export type EventName = keyof typeof events;
