@@ -128,6 +128,20 @@ export const meetingScheduledV1 = z.object({
   orgs: z.array(hsaId).min(1),
   /** True when this replaces an earlier time or place (a change, not a first booking). */
   rescheduled: z.boolean(),
+  /** Where or how to join, for the kallelse: a meeting place, a video link or a dial-in number (never the person's address). */
+  location: z
+    .object({
+      place: z.string().max(300).optional(),
+      url: z.url().max(2000).optional(),
+      phone: z.string().max(40).optional(),
+    })
+    .optional(),
+  /** BCP 47 code of the person's preferred language (a code, not a name), so the kallelse is written in it. */
+  language: z.string().min(2).max(16).optional(),
+  /** Display names of the participating units as the booking named them (organisations, not people). */
+  orgNames: z.record(hsaId, z.string().min(1).max(200)).optional(),
+  /** The person has a protected identity: letters go through the organisation, never directly (SPEC §3). */
+  personProtected: z.boolean().optional(),
 });
 export const meetingCancelledV1 = z.object(meetingRef);
 export const meetingHeldV1 = z.object({
