@@ -35,7 +35,13 @@ export async function startSamsyn(options: {
   const root = new URL('../../../', import.meta.url).pathname;
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', join(root, 'infra/local/src/all-in-one.ts')],
+    // SAMSYN_BENCH_NODE_ARGS adds Node flags to the measured process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+    [
+      ...(process.env.SAMSYN_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      join(root, 'infra/local/src/all-in-one.ts'),
+    ],
     {
       cwd: root,
       env: {
