@@ -18,7 +18,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { answerInvitation } from './answer-invitation/answer-invitation.ts';
 import { interpretInitiativeChange, interpretInvitationChange } from './answer-invitation/interpret.ts';
-import { initiativeTask } from './case/task.ts';
+import { initiativeTask, invitationTask } from './case/task.ts';
 import type { InvitationConfig } from './config.ts';
 import { initiateCase } from './initiate-case/initiate-case.ts';
 import { readInitiative } from './initiate-case/initiative.ts';
@@ -152,11 +152,16 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
       await withdrawCase(db, current.row.id, { ...common, ...(reason ? { reason } : {}) });
     } else {
       const answer = interpretInvitationChange(current.task, after);
-      await answerInvitation(db, current.invitation.id, answer, {
+      const result = await answerInvitation(db, current.invitation.id, answer, {
         ...common,
         callerUser: c.var.auth.subject,
         config: deps.config,
       });
+      if (answer.kind === 'forward') {
+        // The sender no longer owns the invitation, so it could not read it back; it gets the Task it changed.
+        deps.afterCommit();
+        return sendResource(c, invitationTask(result.invitation, result.row));
+      }
     }
     deps.afterCommit();
     return sendResource(c, (await readTask(db, current.task.id as string, c.var.auth.org)).task);
