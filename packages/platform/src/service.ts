@@ -4,6 +4,7 @@ import { Bus } from '@samsyn/bus';
 import { type Database, migrate, openPostgres } from '@samsyn/db';
 import {
   CODE_SYSTEMS,
+  type CodeSystem,
   capabilityStatement,
   fhirErrorHandler,
   fhirNotFound,
@@ -58,6 +59,8 @@ export interface ServiceInstance {
   capability: ResourceCapability[];
   /** Extra non-FHIR pages (e.g. the staff inbox), mounted at the root. */
   pages?: Hono;
+  /** Code systems this service defines beside the shared ones, served under /fhir/CodeSystem like them. */
+  codeSystems?: readonly CodeSystem[];
   /** Applies migrations; must run before start(). */
   migrate(): Promise<void>;
   /** Starts consumers, the outbox relay and timers. */
@@ -101,11 +104,12 @@ export function composeApp(options: ComposeOptions): Hono<AppEnv> {
   app.get('/fhir/metadata', (c) => sendResource(c, statement));
   app.use('/fhir/*', authenticate(options.authenticator));
   // Declared as search-type above, so served: `url` finds a code system by its canonical URL (terminology, no person data).
+  const codeSystems = [...CODE_SYSTEMS, ...options.services.flatMap((s) => s.codeSystems ?? [])];
   app.get('/fhir/CodeSystem', (c) => {
     requireScope(c.var.auth, 'CodeSystem', 's');
     const search = parseSearch(new URL(c.req.url).searchParams, { url: { kind: 'string' } });
     const urls = search.params.filter((p) => p.name === 'url').map((p) => p.values);
-    const found = CODE_SYSTEMS.filter((cs) =>
+    const found = codeSystems.filter((cs) =>
       urls.every((alternatives) => alternatives.includes(cs.url ?? '')),
     );
     const page = found.slice(search.offset, search.offset + search.count);
@@ -122,7 +126,7 @@ export function composeApp(options: ComposeOptions): Hono<AppEnv> {
   });
   app.get('/fhir/CodeSystem/:id', (c) => {
     requireScope(c.var.auth, 'CodeSystem', 'r');
-    const cs = CODE_SYSTEMS.find((s) => s.id === c.req.param('id'));
+    const cs = codeSystems.find((s) => s.id === c.req.param('id'));
     if (!cs) throw new NotFound('CodeSystem', c.req.param('id'));
     return sendResource(c, cs);
   });

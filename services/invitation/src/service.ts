@@ -11,6 +11,7 @@ import {
 } from '@samsyn/platform';
 import { Hono } from 'hono';
 import { capability, taskRoutes } from './app.ts';
+import { CASE_CODE_SYSTEMS, MEETING_CODE_SYSTEMS } from './appointment/codes.ts';
 import { appointmentCapability, appointmentRoutes } from './appointment/routes.ts';
 import { invitationConfigSchema } from './config.ts';
 import { applyConsentEnded, applyConsentGiven } from './consent/apply-consent.ts';
@@ -94,6 +95,7 @@ export function createInvitationService(deps: ServiceDeps): ServiceInstance {
     name: SERVICE,
     fhir,
     capability: [...capability, appointmentCapability, flagCapability],
+    codeSystems: [...MEETING_CODE_SYSTEMS, ...CASE_CODE_SYSTEMS],
     migrate: () =>
       migrate(database, {
         schema: SERVICE,

@@ -380,6 +380,8 @@ describe('ending a case', () => {
     expect(withdrawn.status).toBe('cancelled');
     expect(withdrawn.businessStatus?.coding?.[0]?.code).toBe('cancelled');
     expect(withdrawn.statusReason?.coding?.[0]?.code).toBe('withdrawn');
+    expect(withdrawn.statusReason?.text).toBe('Personen flyttar');
+    expect(withdrawn.resourceType).toBe(Object.keys(withdrawn)[0] === 'resourceType' ? 'Task' : 'first');
     const inv = await read(invitationOf(task, ORGS.municipalityHomeCare), ORGS.municipalityHomeCare);
     expect(inv.status).toBe('cancelled');
     const [event] = await publishedFor(
@@ -821,5 +823,31 @@ describe('bad initiatives', () => {
         ];
       }),
     ).toMatch(/lies in the future/);
+  });
+});
+
+describe('code systems', () => {
+  it('serves the invitation service’s own code systems beside the shared ones, as valid CodeSystems', async () => {
+    for (const id of [
+      'sip-meeting-mode',
+      'sip-deviation',
+      'sip-task-output',
+      'sip-case-status-reason',
+      'sip-task',
+    ]) {
+      const cs = await json<{ resourceType: string; url: string }>(
+        await h.request(`/fhir/CodeSystem/${id}`, { org: ORGS.outsider }),
+        200,
+      );
+      assertValidFhir(cs);
+      expect(cs.url).toBe(`https://samsyn.se/fhir/CodeSystem/${id}`);
+    }
+    const bundle = await json<Bundle>(
+      await h.request('/fhir/CodeSystem?url=https://samsyn.se/fhir/CodeSystem/sip-attendance', {
+        org: ORGS.outsider,
+      }),
+      200,
+    );
+    expect(bundle.total).toBe(1);
   });
 });

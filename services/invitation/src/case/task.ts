@@ -28,8 +28,9 @@ export function initiativeTask(
           ? withoutContactData(withoutContainedLabels(sent))
           : withoutContainedLabels(sent)
         : withoutPersonData(sent);
+  // resourceType, id and meta first, as readers expect them (the stored copy comes back in jsonb key order).
+  const { resourceType: _r, id: _i, meta: _m, statusReason: sentReason, ...rest } = view;
   const task: Task = {
-    ...view,
     resourceType: 'Task',
     id: row.id,
     meta: {
@@ -38,10 +39,17 @@ export function initiativeTask(
       // Skyddad identitet travels as the Task's label: R4 forbids security labels on contained resources (dom-5).
       ...(row.protectedIdentity && personShown ? { security: [RESTRICTED] } : {}),
     },
+    ...rest,
     groupIdentifier: groupIdentifier(row.id),
     status: taskStatus(row.status),
     ...(row.statusReason
-      ? { statusReason: { coding: [{ system: CASE_STATUS_REASON_SYSTEM, code: row.statusReason }] } }
+      ? {
+          statusReason: {
+            coding: [{ system: CASE_STATUS_REASON_SYSTEM, code: row.statusReason }],
+            // The initiator's own words when it withdrew; only it and covered units see them.
+            ...(sentReason?.text && personShown ? { text: sentReason.text } : {}),
+          },
+        }
       : {}),
     intent: 'order',
     businessStatus: { coding: [{ system: CASE_STATUS_SYSTEM, code: row.status }] },
