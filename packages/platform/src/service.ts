@@ -59,7 +59,7 @@ export interface ServiceInstance {
   capability: ResourceCapability[];
   /** Extra non-FHIR pages (e.g. the staff inbox), mounted at the root. */
   pages?: Hono;
-  /** Code systems this service defines beside the shared ones, served under /fhir/CodeSystem like them. */
+  /** Code systems the service defines itself, served under /fhir/CodeSystem/<id> beside the shared ones. */
   codeSystems?: readonly CodeSystem[];
   /** Applies migrations; must run before start(). */
   migrate(): Promise<void>;
@@ -104,12 +104,11 @@ export function composeApp(options: ComposeOptions): Hono<AppEnv> {
   app.get('/fhir/metadata', (c) => sendResource(c, statement));
   app.use('/fhir/*', authenticate(options.authenticator));
   // Declared as search-type above, so served: `url` finds a code system by its canonical URL (terminology, no person data).
-  const codeSystems = [...CODE_SYSTEMS, ...options.services.flatMap((s) => s.codeSystems ?? [])];
   app.get('/fhir/CodeSystem', (c) => {
     requireScope(c.var.auth, 'CodeSystem', 's');
     const search = parseSearch(new URL(c.req.url).searchParams, { url: { kind: 'string' } });
     const urls = search.params.filter((p) => p.name === 'url').map((p) => p.values);
-    const found = codeSystems.filter((cs) =>
+    const found = [...CODE_SYSTEMS, ...options.services.flatMap((s) => s.codeSystems ?? [])].filter((cs) =>
       urls.every((alternatives) => alternatives.includes(cs.url ?? '')),
     );
     const page = found.slice(search.offset, search.offset + search.count);
@@ -126,7 +125,9 @@ export function composeApp(options: ComposeOptions): Hono<AppEnv> {
   });
   app.get('/fhir/CodeSystem/:id', (c) => {
     requireScope(c.var.auth, 'CodeSystem', 'r');
-    const cs = codeSystems.find((s) => s.id === c.req.param('id'));
+    const cs = [...CODE_SYSTEMS, ...options.services.flatMap((s) => s.codeSystems ?? [])].find(
+      (s) => s.id === c.req.param('id'),
+    );
     if (!cs) throw new NotFound('CodeSystem', c.req.param('id'));
     return sendResource(c, cs);
   });
