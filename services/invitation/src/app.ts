@@ -113,14 +113,22 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
     requireScope(c.var.auth, 'Task', 's');
     const search = parseSearch(new URL(c.req.url).searchParams, TASK_SEARCH_PARAMS, { maxCount: 200 });
     const page = await searchTasks(db, search, c.var.auth.org);
-    await logRead(c, {
-      interaction: 'search-type',
-      query: new URL(c.req.url).search,
-      resource: 'Task',
-      ...(page.rows.length === 1 && page.rows[0]
-        ? { patientKey: page.rows[0].patientKey, caseId: page.rows[0].id }
-        : {}),
+    // One access-log entry per person the result shows (Patientdatalagen logs each patient's data accessed).
+    const shown = page.rows.filter((_r, i) => page.personShown[i]);
+    const query = new URL(c.req.url).search.slice(0, 2000);
+    await db.transaction(async (tx) => {
+      for (const row of shown.length > 0 ? shown : [undefined]) {
+        await auditor.record(tx, {
+          auth: c.var.auth,
+          interaction: 'search-type',
+          query,
+          resource: row ? `Task/${row.id}` : 'Task',
+          ...(row ? { patientKey: row.patientKey, caseId: row.id } : {}),
+          traceparent: c.var.traceparent,
+        });
+      }
     });
+    deps.afterCommit();
     return sendBundle(
       c,
       searchBundle({ ...page, requestUrl: c.req.url, count: search.count, offset: search.offset }),
@@ -142,6 +150,19 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
   });
 
   async function change(c: Context<AppEnv>, current: ReadResult, after: Task): Promise<Response> {
+    const response = await applyChange(c, current, after);
+    if (response.ok) {
+      await logRead(c, {
+        interaction: c.req.method === 'PUT' ? 'update' : 'patch',
+        patientKey: current.row.patientKey,
+        caseId: current.row.id,
+        resource: `Task/${current.task.id}`,
+      });
+    }
+    return response;
+  }
+
+  async function applyChange(c: Context<AppEnv>, current: ReadResult, after: Task): Promise<Response> {
     const ifMatch = c.req.header('if-match');
     const common = {
       callerOrg: c.var.auth.org,

@@ -851,3 +851,32 @@ describe('code systems', () => {
     expect(bundle.total).toBe(1);
   });
 });
+
+describe('the access log', () => {
+  it('logs a search once per person it shows, and every change of a case, with the patient pseudonym only', async () => {
+    const a = await initiate(h, { personnummer: '199001011239' });
+    const b = await initiate(h, { personnummer: '191212121212' });
+    const query = `_id=${a.id},${b.id}`;
+    expect(await search(query)).toHaveLength(2);
+    const logged = await eventually(async () => {
+      const entries = (await published(h, 'sip.audit.recorded', 'AUDIT'))
+        .map((e) => e.body)
+        .filter((e) => e.interaction === 'search-type' && String(e.query).includes(String(a.id)));
+      return entries.length >= 2 ? entries : undefined;
+    });
+    expect(logged.map((e) => e.caseId).sort()).toEqual([a.id, b.id].sort());
+    expect(new Set(logged.map((e) => e.patientKey)).size).toBe(2);
+    expect(JSON.stringify(logged)).not.toMatch(/199001011239|191212121212|Tolvan/);
+
+    await json(
+      await patch(a.id as string, ORGS.regionWard, [{ op: 'replace', path: '/status', value: 'cancelled' }]),
+      200,
+    );
+    const change = await eventually(async () =>
+      (await published(h, 'sip.audit.recorded', 'AUDIT'))
+        .map((e) => e.body)
+        .find((e) => e.interaction === 'patch' && e.caseId === a.id),
+    );
+    expect(change).toMatchObject({ orgUnit: ORGS.regionWard, action: 'U', outcome: '0' });
+  });
+});
