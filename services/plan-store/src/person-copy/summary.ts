@@ -14,6 +14,13 @@ type Ext = {
   extension?: Ext[];
 };
 
+/** Contained resources are shape-checked only at the top level: read their parts defensively. */
+function arr<T>(value: T[] | undefined): NonNullable<T>[] {
+  return Array.isArray(value)
+    ? value.filter((v): v is NonNullable<T> => typeof v === 'object' && v !== null)
+    : [];
+}
+
 function esc(text: unknown): string {
   return String(text ?? '')
     .replace(/&/g, '&amp;')
@@ -53,8 +60,9 @@ export function renderSummary({ plan, language, now }: SummaryInput): string {
   const patient = contained.find((c) => c.resourceType === 'Patient') as
     | { name?: { text?: string; given?: string[]; family?: string }[] }
     | undefined;
-  const name = patient?.name?.[0];
-  const personName = name?.text ?? [...(name?.given ?? []), name?.family].filter(Boolean).join(' ');
+  const name = arr(patient?.name)[0];
+  const given = Array.isArray(name?.given) ? name.given.filter((g) => typeof g === 'string') : [];
+  const personName = name?.text ?? [...given, name?.family].filter(Boolean).join(' ');
   const subject = (plan.subject as Ref | undefined)?.identifier?.value ?? '';
 
   const goals = contained.filter((c) => c.resourceType === 'Goal') as unknown as (Contained & {
@@ -62,9 +70,10 @@ export function renderSummary({ plan, language, now }: SummaryInput): string {
     extension?: Ext[];
   })[];
   const parentOf = (g: { extension?: Ext[] }) =>
-    g.extension
-      ?.find((e) => e.url === 'http://hl7.org/fhir/StructureDefinition/goal-relationship')
-      ?.extension?.find((e) => e.url === 'target')?.valueReference?.reference;
+    arr(
+      arr(g.extension).find((e) => e?.url === 'http://hl7.org/fhir/StructureDefinition/goal-relationship')
+        ?.extension,
+    ).find((e) => e?.url === 'target')?.valueReference?.reference;
   const longTerm = goals.filter((g) => !parentOf(g));
   const goalHtml = longTerm
     .map((g) => {
@@ -119,11 +128,11 @@ export function renderSummary({ plan, language, now }: SummaryInput): string {
         }[];
       }
     | undefined;
-  const teamHtml = (team?.participant ?? [])
+  const teamHtml = arr(team?.participant)
     .map((p) => {
-      const role = p.role?.flatMap((r) => r.coding ?? []).find((c) => c.system === TEAM_ROLE_SYSTEM)?.code as
-        | keyof typeof t.roles
-        | undefined;
+      const role = arr(p?.role)
+        .flatMap((r) => arr(r?.coding))
+        .find((c) => c?.system === TEAM_ROLE_SYSTEM)?.code as keyof typeof t.roles | undefined;
       const isPerson = p.member?.reference === '#person' || role === 'person';
       const who = isPerson ? personName || subject : orgName(p.member);
       const behalf = p.onBehalfOf ? ` (${own(orgName(p.onBehalfOf))})` : '';
