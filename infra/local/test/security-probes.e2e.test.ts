@@ -1,15 +1,7 @@
 // Security probes generated from the CapabilityStatement, so every endpoint a service declares is probed without
 // anyone writing a test for it: no token → 401, scopes that do not name the type → 403, another org → 404 (SPEC §7).
 import type { Bundle, CapabilityStatement, OperationOutcome } from '@samsyn/fhir';
-import {
-  eventually,
-  type Harness,
-  HSA,
-  ORGS,
-  sipCarePlan,
-  sipInitiative,
-  startHarness,
-} from '@samsyn/testkit';
+import { eventually, type Harness, HSA, ORGS, sipInitiative, startHarness } from '@samsyn/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_FACTORIES } from '../src/samsyn.ts';
 
@@ -100,21 +92,6 @@ async function seedCase(): Promise<void> {
     const bundle = (await res.json()) as Bundle;
     return (bundle.entry ?? []).length > 0 ? true : undefined;
   }, 10_000);
-  // plan-store learns of the case and its consent from their events: the plan is accepted once both arrived.
-  await eventually(
-    async () => {
-      const plan = await h.request('/fhir/CarePlan', {
-        method: 'POST',
-        org: ORGS.regionWard,
-        body: JSON.stringify(sipCarePlan(task.id)),
-      });
-      if (plan.status === 422) return undefined;
-      expect(plan.status, await plan.clone().text()).toBe(201);
-      return true;
-    },
-    10_000,
-    'plan accepted',
-  );
 }
 
 function draftPlan(caseId: string): Record<string, unknown> {

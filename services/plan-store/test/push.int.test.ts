@@ -1,16 +1,24 @@
 // Outbound: an active or revised plan is pushed with fhir-kit-client to each covered participant's own FHIR
 // endpoint — here a real Medplum FHIR server over HTTP — and a failing peer is retried, then marked failed.
 import type { CarePlan, OperationOutcome } from '@samsyn/fhir';
-import { assertValidFhir, eventually, type Harness, ORGS, startHarness } from '@samsyn/testkit';
+import {
+  assertValidFhir,
+  eventually,
+  type FhirPeer,
+  type Harness,
+  ORGS,
+  startFailingPeer,
+  startFhirPeer,
+  startHarness,
+} from '@samsyn/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlanStoreService } from '../src/service.ts';
-import { type Peer, startFailingPeer, startFhirPeer } from './peer.ts';
 import { awaitEvent, consentedCase, fhir, json, OTHER_ACTOR, sipPlan } from './support.ts';
 
 let h: Harness;
-let peer: Peer;
-let failing: Omit<Peer, 'repo'>;
-let rejecting: Omit<Peer, 'repo'>;
+let peer: FhirPeer;
+let failing: Omit<FhirPeer, 'repo'>;
+let rejecting: Omit<FhirPeer, 'repo'>;
 const RETRIES = 3;
 
 beforeAll(async () => {

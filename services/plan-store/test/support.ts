@@ -7,12 +7,6 @@ import { assertValidFhir, eventually, type Harness, ORGS } from '@samsyn/testkit
 import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { caseConsents, caseInvitees, cases } from '../src/db/schema.ts';
-import {
-  ACTIVITY_ACTOR_EXT,
-  ACTIVITY_ACTOR_SYSTEM,
-  FOLLOW_UP_EXT,
-  TEAM_ROLE_SYSTEM,
-} from '../src/plan/codes.ts';
 
 export async function publish<N extends EventName>(
   h: Harness,

@@ -1,11 +1,11 @@
-// A real FHIR server for tests: Medplum's FhirRouter over its MemoryRepository, served over HTTP — and a peer
-// that fails, counting what it was sent.
+// A real FHIR server for tests that push to a record system: Medplum's FhirRouter over its MemoryRepository, served
+// over HTTP — and a peer that fails, counting what it was sent.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getStatus } from '@medplum/core';
 import { FhirRouter, type HttpMethod, MemoryRepository } from '@medplum/fhir-router';
 
-export interface Peer {
+export interface FhirPeer {
   url: string;
   repo: MemoryRepository;
   /** Requests received, by method and path. */
@@ -33,7 +33,7 @@ function closer(server: Server) {
 }
 
 /** A peer record system's FHIR endpoint: Medplum's router and in-memory repository, over HTTP. */
-export async function startFhirPeer(): Promise<Peer> {
+export async function startFhirPeer(): Promise<FhirPeer> {
   const router = new FhirRouter();
   const repo = new MemoryRepository();
   const requests: string[] = [];
@@ -63,7 +63,7 @@ export async function startFhirPeer(): Promise<Peer> {
 }
 
 /** A peer that answers every request with `status` (a record system that is down or refuses). */
-export async function startFailingPeer(status: number): Promise<Omit<Peer, 'repo'>> {
+export async function startFailingPeer(status: number): Promise<Omit<FhirPeer, 'repo'>> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
     requests.push(`${req.method} ${new URL(req.url ?? '/', 'http://peer').pathname}`);
