@@ -135,7 +135,9 @@ describe('the SIP plan across the services', () => {
     const logged = await eventually(
       async () => {
         // Log review is per principal: the municipality reviews its own units' reads.
-      const res = await h.request(`/fhir/AuditEvent?entity=CarePlan/${plan.id}`, { org: ORGS.municipalityHomeCare });
+        const res = await h.request(`/fhir/AuditEvent?entity=CarePlan/${plan.id}`, {
+          org: ORGS.municipalityHomeCare,
+        });
         if (res.status !== 200) return undefined;
         const bundle = (await res.json()) as Bundle;
         const agents = (bundle.entry ?? []).flatMap((e) => JSON.stringify(e.resource));
