@@ -97,6 +97,8 @@ export function composeApp(options: ComposeOptions): Hono<AppEnv> {
   // The CapabilityStatement is public so clients can discover how to authenticate (SMART App Launch §2.0.1).
   app.get('/fhir/metadata', (c) => sendResource(c, statement));
   app.use('/fhir/*', authenticate(options.authenticator));
+  // JSON APIs beside FHIR (e.g. /api/statistics) need a bearer token just the same.
+  app.use('/api/*', authenticate(options.authenticator));
   app.get('/fhir/CodeSystem/:id', (c) => {
     requireScope(c.var.auth, 'CodeSystem', 'r');
     const cs = CODE_SYSTEMS.find((s) => s.id === c.req.param('id'));
