@@ -95,9 +95,13 @@ export type ProjectedEvent = (typeof PROJECTED_EVENTS)[number];
 
 export type AnyProjected = { [N in ProjectedEvent]: { name: N; data: EventPayload<N> } }[ProjectedEvent];
 
-/** Applies one event to a case state, returning a new state (the input is not changed). */
-export function applyEvent(prev: CaseState, event: AnyProjected): CaseState {
-  const s: CaseState = structuredClone(prev);
+/** Applies one event to a case state, returning a new state (the input is not changed unless `inPlace`). */
+export function applyEvent(
+  prev: CaseState,
+  event: AnyProjected,
+  options: { inPlace?: boolean } = {},
+): CaseState {
+  const s: CaseState = options.inPlace ? prev : structuredClone(prev);
   switch (event.name) {
     case 'caseInitiated': {
       const d = event.data;
