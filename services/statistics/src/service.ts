@@ -47,7 +47,13 @@ export function createStatisticsService(deps: ServiceDeps): ServiceInstance {
     fhir,
     capability: [
       ...capability,
-      { type: 'QuestionnaireResponse', interactions: ['create', 'read'], searchParams: [] },
+      {
+        type: 'QuestionnaireResponse',
+        interactions: ['create'],
+        searchParams: [],
+        documentation:
+          'A participant rating (1–5) of a closed SIP; write-only, so no unit reads an answer back',
+      },
     ],
     pages: pages as unknown as Hono,
     migrate: () =>

@@ -348,10 +348,10 @@ describe('bad requests and access', () => {
     expect(created.status).toBe(201);
     const resource = (await created.json()) as { id: string };
     assertValidFhir(resource);
-    expect(created.headers.get('location')).toContain(`/fhir/QuestionnaireResponse/${resource.id}`);
+    // Write-only: nobody reads an answer back, not even the unit that sent it.
+    expect(created.headers.get('location')).toBeNull();
     expect((await h.request(`/fhir/QuestionnaireResponse/${resource.id}`, { org: HOME_CARE })).status).toBe(
-      200,
+      404,
     );
-    expect((await h.request(`/fhir/QuestionnaireResponse/${resource.id}`, { org: SOCIAL })).status).toBe(404);
   });
 });

@@ -5,7 +5,6 @@ import { enqueue } from '@samsyn/bus';
 import { events } from '@samsyn/contracts';
 import type { Db } from '@samsyn/db';
 import {
-  fhirBase,
   InvalidRequest,
   NotFound,
   parseWith,
@@ -15,7 +14,7 @@ import {
   sendResource,
 } from '@samsyn/fhir';
 import { type AppEnv, requireScope } from '@samsyn/platform';
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { outbox, rating } from '../db/schema.ts';
@@ -113,22 +112,12 @@ export function ratingRoutes(db: Db, kick: () => void): Hono<AppEnv> {
       );
     });
     kick();
+    // Answers are write-only (never read back, not even by the sender), so there is no Location to read.
     return sendResource(
       c,
       toFhir({ id, caseId, rating: parsed.data.rating, respondent: parsed.data.respondent, recordedAt: now }),
-      {
-        status: 201,
-        location: fhirBase(c),
-      },
+      { status: 201 },
     );
-  });
-  app.get('/QuestionnaireResponse/:id', async (c) => {
-    requireScope(c.var.auth, 'QuestionnaireResponse', 'r');
-    const id = c.req.param('id');
-    if (!/^[0-9a-f-]{36}$/.test(id)) throw new NotFound('QuestionnaireResponse', id);
-    const [row] = await db.select().from(rating).where(eq(rating.id, id));
-    if (!row || row.org !== c.var.auth.org) throw new NotFound('QuestionnaireResponse', id);
-    return sendResource(c, toFhir(row));
   });
   return app;
 }

@@ -89,14 +89,15 @@ export function fhirRoutes(db: Db): Hono<AppEnv> {
     const reports = stats.indicators
       .filter((i) => !measures || measures.includes(i.id))
       .map((i) => measureReport(stats, i, now));
+    const { count, offset } = paging(new URL(c.req.url).searchParams);
     return sendBundle(
       c,
       searchBundle({
-        resources: reports,
+        resources: reports.slice(offset, offset + count),
         total: reports.length,
         requestUrl: c.req.url,
-        count: reports.length,
-        offset: 0,
+        count,
+        offset,
       }),
     );
   });
@@ -104,6 +105,8 @@ export function fhirRoutes(db: Db): Hono<AppEnv> {
 }
 
 const FHIR_PARAMS = [
+  '_count',
+  '_offset',
   'measure',
   'period',
   'subject',
@@ -163,6 +166,16 @@ export function fromFhirSearch(params: URLSearchParams): { filter: Filter; measu
     trigger: params.get('trigger') ?? undefined,
   };
   return { filter: parseFilter(raw), ...(measures.length > 0 ? { measures } : {}) };
+}
+
+function paging(params: URLSearchParams): { count: number; offset: number } {
+  const count = Number(params.get('_count') ?? 50);
+  const offset = Number(params.get('_offset') ?? 0);
+  if (!Number.isInteger(count) || count < 0 || count > 1000)
+    throw new InvalidRequest('invalid-parameter', '_count must be a whole number from 0 to 1000');
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new InvalidRequest('invalid-parameter', '_offset must be a whole number of 0 or more');
+  return { count, offset };
 }
 
 function lastDay(month: string): string {
