@@ -15,8 +15,11 @@ interface Probe {
   body?: string;
 }
 
-/** Terminology every authenticated unit may read: not case data, so a foreign unit is not refused it. */
-const SHARED_TYPES = new Set(['CodeSystem']);
+/**
+ * Terminology and aggregate statistics every authenticated unit may read: not case data, so a foreign unit is not
+ * refused it (MeasureReports carry only counts, with cells under 5 people masked).
+ */
+const SHARED_TYPES = new Set(['CodeSystem', 'Measure', 'MeasureReport']);
 
 let h: Harness;
 let resources: RestResource[] = [];
