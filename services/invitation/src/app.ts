@@ -166,8 +166,12 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
         }),
     };
     if (current.kind === 'initiative') {
-      const { reason } = interpretInitiativeChange(current.task, after);
-      await withdrawCase(db, current.row.id, { ...common, ...(reason ? { reason } : {}) });
+      const { reason, code } = interpretInitiativeChange(current.task, after);
+      await withdrawCase(db, current.row.id, {
+        ...common,
+        ...(reason ? { reason } : {}),
+        ...(code ? { code } : {}),
+      });
     } else {
       const answer = interpretInvitationChange(current.task, after);
       const result = await answerInvitation(db, current.invitation.id, answer, {

@@ -392,6 +392,35 @@ describe('ending a case', () => {
     expect(event).toMatchObject({ from: 'awaiting-consent', reason: 'withdrawn', byOrg: ORGS.regionWard });
   });
 
+  it('records that the person ended the SIP, and refuses any other reason code', async () => {
+    const task = await initiate(h);
+    const reason = (code: string) => [
+      { op: 'replace', path: '/status', value: 'cancelled' },
+      {
+        op: 'add',
+        path: '/statusReason',
+        value: { coding: [{ system: 'https://samsyn.se/fhir/CodeSystem/sip-case-status-reason', code }] },
+      },
+    ];
+    const bad = await json<OperationOutcome>(
+      await patch(task.id as string, ORGS.regionWard, reason('bored')),
+      400,
+    );
+    expect(diagnostics(bad)).toMatch(/withdrawn or person-declined/);
+    const ended = await json<Task>(
+      await patch(task.id as string, ORGS.regionWard, reason('person-declined')),
+      200,
+    );
+    assertValidFhir(ended);
+    expect(ended.statusReason?.coding?.[0]?.code).toBe('person-declined');
+    const [event] = await publishedFor(
+      h,
+      'sip.case.transitioned',
+      (e) => e.caseId === task.id && e.to === 'cancelled',
+    );
+    expect(event?.reason).toBe('person-declined');
+  });
+
   it('answers an illegal transition with 409 naming the current state', async () => {
     const task = await initiate(h);
     const cancel = [{ op: 'replace', path: '/status', value: 'cancelled' }];

@@ -10,6 +10,8 @@ import { cancelInvitationTimers } from '../deadlines/schedule.ts';
 export interface WithdrawContext {
   callerOrg: string;
   reason?: string;
+  /** Why: the initiator withdrew (default), or the person ended the SIP. */
+  code?: 'withdrawn' | 'person-declined';
   /** More writes for the withdrawal's own transaction (the access-log entry). */
   onCommit?: (tx: Tx, row: CaseRow) => Promise<void>;
   ifMatch?: string;
@@ -29,7 +31,7 @@ export async function withdrawCase(db: Db, caseId: string, ctx: WithdrawContext)
       }
       if (ctx.ifMatch !== undefined) requireIfMatch(ctx.ifMatch, row.versionId);
       const updated = await transitionCase(tx, row, 'cancelled', {
-        reason: 'withdrawn',
+        reason: ctx.code ?? 'withdrawn',
         byOrg: ctx.callerOrg,
         at: now,
         ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
