@@ -90,9 +90,14 @@ export function interpretInitiativeChange(
       "The initiative changes state through the process; the initiator may only withdraw it (status 'cancelled')",
     );
   }
-  const reason = after.statusReason?.text;
+  // A statusReason as read (a case that ended already) is no new reason; the transition then says why not.
+  const sent =
+    JSON.stringify(after.statusReason) === JSON.stringify(before.statusReason)
+      ? undefined
+      : after.statusReason;
+  const reason = sent?.text;
   // The person may end the SIP at any time (SPEC §3); the initiator records it with the code person-declined.
-  const codes = (after.statusReason?.coding ?? []).filter((c) => c.system === CASE_STATUS_REASON_SYSTEM);
+  const codes = (sent?.coding ?? []).filter((c) => c.system === CASE_STATUS_REASON_SYSTEM);
   const unknown = codes.find((c) => !WITHDRAW_CODES.includes(c.code ?? ''));
   if (unknown) {
     throw new InvalidRequest(
