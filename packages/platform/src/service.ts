@@ -161,6 +161,13 @@ export async function runStandalone(
   const metrics = processMetrics();
   const service = await factory({ database, bus, log, metrics, env: process.env });
   await service.migrate();
+  if (process.argv.includes('migrate')) {
+    // `node dist/main.js migrate`: the Kubernetes migration Job, run before a rollout; it only migrates.
+    log.info('migrations applied; exiting');
+    await bus.close();
+    await database.close();
+    return;
+  }
   let accepting = true;
   const app = composeApp({
     services: [service],
