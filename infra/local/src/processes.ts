@@ -51,16 +51,26 @@ export interface RunningProcesses {
   stop(): Promise<void>;
 }
 
+/** What each service's image runs, in the service's folder (deploy/Dockerfile CMD; its test holds them equal). */
+export const SERVICE_COMMAND = ['node', 'dist/main.js'] as const;
+/** The migration Job's command (deploy/base/migrate-job.yaml). */
+export const MIGRATE_COMMAND = [...SERVICE_COMMAND, 'migrate'] as const;
+
+export function serviceDir(name: ServiceName): string {
+  return join(REPO_ROOT, 'services', name);
+}
+
 export function bundlePath(name: ServiceName): string {
-  return join(REPO_ROOT, 'services', name, 'dist', 'main.js');
+  return join(serviceDir(name), SERVICE_COMMAND[1]);
 }
 
 /** `node dist/main.js migrate` for every service, one after the other (the Kubernetes migration Job). */
 export async function migrateAll(env: Record<string, string>): Promise<void> {
   for (const name of SERVICE_NAMES) {
     const code = await new Promise<number | null>((done, fail) => {
-      const child = spawn(process.execPath, [bundlePath(name), 'migrate'], {
-        cwd: join(REPO_ROOT, 'services', name),
+      // `node` is this very Node.js, so the runner and its tests use the version they run under.
+      const child = spawn(process.execPath, MIGRATE_COMMAND.slice(1), {
+        cwd: serviceDir(name),
         env: { ...env, LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'inherit', 'inherit'],
       });
@@ -147,8 +157,8 @@ function serviceProcess(
     lines,
     async start() {
       const from = lines.length;
-      const c = spawn(process.execPath, [bundlePath(name)], {
-        cwd: join(REPO_ROOT, 'services', name),
+      const c = spawn(process.execPath, SERVICE_COMMAND.slice(1), {
+        cwd: serviceDir(name),
         env: { ...env, PORT: String(port) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -99,6 +99,10 @@ export class EventConsumer {
         if (!/already in use|exists/i.test((addErr as Error).message)) throw addErr;
       });
     }
+    this.bus.consumers.set(`${this.options.stream}/${this.options.durable}`, {
+      stream: this.options.stream,
+      durable: this.options.durable,
+    });
     const consumer = await this.bus.js.consumers.get(stream, this.options.durable);
     const concurrency = this.options.concurrency ?? 16;
     this.messages = await consumer.consume({ max_messages: Math.max(concurrency * 2, 32) });

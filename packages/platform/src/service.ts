@@ -35,7 +35,7 @@ import {
   type RunningServer,
 } from './http.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { type Metrics, processMetrics } from './metrics.ts';
+import { type Metrics, processMetrics, unwatchBus, watchBus } from './metrics.ts';
 import { onShutdownSignal } from './shutdown.ts';
 
 /** Hono env of every FHIR route: the caller, the trace and a request logger. */
@@ -182,6 +182,7 @@ export async function runStandalone(
   });
   await bus.ensureStreams();
   const metrics = processMetrics();
+  watchBus(bus, name);
   const service = await factory({ database, bus, log, metrics, env: process.env });
   await service.migrate();
   if (process.argv.includes('migrate')) {
@@ -217,7 +218,13 @@ export async function runStandalone(
       },
       { name: 'close http', run: () => server.close(config.SHUTDOWN_GRACE_SECONDS * 500) },
       { name: 'drain consumers', run: () => service.stop() },
-      { name: 'close nats', run: () => bus.close() },
+      {
+        name: 'close nats',
+        run: () => {
+          unwatchBus(bus);
+          return bus.close();
+        },
+      },
       { name: 'close database', run: () => database.close() },
     ],
     config.SHUTDOWN_GRACE_SECONDS * 1000,
