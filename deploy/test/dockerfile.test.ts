@@ -24,15 +24,15 @@ describe('deploy/Dockerfile', () => {
     expect(MIGRATE_COMMAND).toEqual([...SERVICE_COMMAND, 'migrate']);
   });
 
-  it('gives the runtime only production dependencies, installed from the lockfile', () => {
+  it('gives the runtime only the standalone dist/ built from the lockfile, and runs nothing in it', () => {
     const { stages } = parseDockerfile(dockerfile);
     const final = stages.at(-1);
-    const copy = final?.instructions.find((i) => i.keyword === 'COPY' && /node_modules/.test(i.args));
-    const source = /--from=(\S+)/.exec(copy?.args ?? '')?.[1];
-    const deps = stages.find((s) => s.name === source);
-    const install = deps?.instructions.find((i) => i.keyword === 'RUN' && /npm ci/.test(i.args));
-    expect(install?.args).toMatch(/--omit=dev/);
-    expect(install?.args).toMatch(/--ignore-scripts/);
+    const copies = final?.instructions.filter((i) => i.keyword === 'COPY') ?? [];
+    expect(copies.map((c) => c.args)).toEqual(['--from=build /src/services/${SERVICE}/dist ./dist']);
+    const build = stages.find((s) => s.name === 'build');
+    const runs = build?.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args) ?? [];
+    expect(runs.some((r) => /^npm ci\b.*--ignore-scripts/.test(r))).toBe(true);
+    expect(runs.some((r) => /deploy\/build-service\.mjs --standalone/.test(r))).toBe(true);
     expect(final?.instructions.some((i) => i.keyword === 'RUN')).toBe(false);
   });
 
