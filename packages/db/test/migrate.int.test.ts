@@ -51,5 +51,6 @@ describe('migrate on embedded PGlite', () => {
     } finally {
       await database.close();
     }
-  });
+    // Starting PGlite compiles its WebAssembly: CPU-bound, and slow on a busy CI machine.
+  }, 120_000);
 });

@@ -206,12 +206,10 @@ export async function runStandalone(
     accepting: () => accepting,
     serviceLabel: name,
   });
-  await service.start();
-  const server: RunningServer = await listen(app as unknown as Hono, {
-    port: config.PORT,
-    host: config.HOST,
-  });
-  log.info({ port: server.port }, `${name} listening`);
+  let server: RunningServer | undefined;
+  let starting: Promise<void> = Promise.resolve();
+  // Registered before anything starts: a SIGTERM during start-up drains what was started instead of killing the
+  // process with messages in hand (Kubernetes may stop a pod at any moment).
   onShutdownSignal(
     log,
     () => [
@@ -221,7 +219,8 @@ export async function runStandalone(
           accepting = false;
         },
       },
-      { name: 'close http', run: () => server.close(config.SHUTDOWN_GRACE_SECONDS * 500) },
+      { name: 'finish starting', run: () => starting.catch(() => {}) },
+      { name: 'close http', run: async () => server?.close(config.SHUTDOWN_GRACE_SECONDS * 500) },
       { name: 'drain consumers', run: () => service.stop() },
       {
         name: 'close nats',
@@ -234,6 +233,12 @@ export async function runStandalone(
     ],
     config.SHUTDOWN_GRACE_SECONDS * 1000,
   );
+  starting = (async () => {
+    await service.start();
+    server = await listen(app as unknown as Hono, { port: config.PORT, host: config.HOST });
+    log.info({ port: server.port }, `${name} listening`);
+  })();
+  await starting;
 }
 
 /** Folder of a service's migrations, given its src/ directory. */
