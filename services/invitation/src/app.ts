@@ -19,7 +19,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { answerInvitation } from './answer-invitation/answer-invitation.ts';
 import { interpretInitiativeChange, interpretInvitationChange } from './answer-invitation/interpret.ts';
-import { initiativeTask } from './case/task.ts';
+import { initiativeTask, invitationTask } from './case/task.ts';
 import type { InvitationConfig } from './config.ts';
 import { initiateCase } from './initiate-case/initiate-case.ts';
 import { readInitiative } from './initiate-case/initiative.ts';
@@ -113,14 +113,22 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
     requireScope(c.var.auth, 'Task', 's');
     const search = parseSearch(new URL(c.req.url).searchParams, TASK_SEARCH_PARAMS, { maxCount: 200 });
     const page = await searchTasks(db, search, c.var.auth.org);
-    await logRead(c, {
-      interaction: 'search-type',
-      query: new URL(c.req.url).search,
-      resource: 'Task',
-      ...(page.rows.length === 1 && page.rows[0]
-        ? { patientKey: page.rows[0].patientKey, caseId: page.rows[0].id }
-        : {}),
+    // One access-log entry per person the result shows (Patientdatalagen logs each patient's data accessed).
+    const shown = page.rows.filter((_r, i) => page.personShown[i]);
+    const query = new URL(c.req.url).search.slice(0, 2000);
+    await db.transaction(async (tx) => {
+      for (const row of shown.length > 0 ? shown : [undefined]) {
+        await auditor.record(tx, {
+          auth: c.var.auth,
+          interaction: 'search-type',
+          query,
+          resource: row ? `Task/${row.id}` : 'Task',
+          ...(row ? { patientKey: row.patientKey, caseId: row.id } : {}),
+          traceparent: c.var.traceparent,
+        });
+      }
     });
+    deps.afterCommit();
     return sendBundle(
       c,
       searchBundle({ ...page, requestUrl: c.req.url, count: search.count, offset: search.offset }),
@@ -142,6 +150,19 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
   });
 
   async function change(c: Context<AppEnv>, current: ReadResult, after: Task): Promise<Response> {
+    const response = await applyChange(c, current, after);
+    if (response.ok) {
+      await logRead(c, {
+        interaction: c.req.method === 'PUT' ? 'update' : 'patch',
+        patientKey: current.row.patientKey,
+        caseId: current.row.id,
+        resource: `Task/${current.task.id}`,
+      });
+    }
+    return response;
+  }
+
+  async function applyChange(c: Context<AppEnv>, current: ReadResult, after: Task): Promise<Response> {
     const ifMatch = c.req.header('if-match');
     const common = {
       callerOrg: c.var.auth.org,
@@ -153,11 +174,16 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
       await withdrawCase(db, current.row.id, { ...common, ...(reason ? { reason } : {}) });
     } else {
       const answer = interpretInvitationChange(current.task, after);
-      await answerInvitation(db, current.invitation.id, answer, {
+      const result = await answerInvitation(db, current.invitation.id, answer, {
         ...common,
         callerUser: c.var.auth.subject,
         config: deps.config,
       });
+      if (answer.kind === 'forward') {
+        // The sender no longer owns the invitation, so it could not read it back; it gets the Task it changed.
+        deps.afterCommit();
+        return sendResource(c, invitationTask(result.invitation, result.row));
+      }
     }
     deps.afterCommit();
     return sendResource(c, (await readTask(db, current.task.id as string, c.var.auth.org)).task);
