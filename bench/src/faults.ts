@@ -3,12 +3,14 @@
 // of initiatives and, while it runs, kills each service with SIGKILL in turn and restarts it, restarts NATS and
 // crash-restarts PostgreSQL. Then it checks that nothing was lost or duplicated and prints a verdict.
 // Options: --count 10000 --rate 100 --keep (leave the private servers' files for a post-mortem).
+// Runs the built bundles (what the images run): `npm run build` first.
 // Needs root (or the postgres user) to run initdb, and nats-server on PATH or in /usr/sbin.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type RunningProcesses, SERVICE_NAMES, startProcesses } from '@samsyn/local/src/processes.ts';
 import { devKeyPath, loadOrCreateDevKey, mintToken } from '@samsyn/platform';
 import { connect } from 'nats';
 import postgres from 'postgres';
@@ -39,7 +41,7 @@ const PG_BIN = existsSync('/usr/lib/postgresql')
 const NATS_BIN =
   ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find(existsSync) ??
   'nats-server';
-const SERVICES = ['invitation', 'consent', 'notification', 'plan-store', 'statistics'] as const;
+const SERVICES = SERVICE_NAMES;
 type ServiceName = (typeof SERVICES)[number];
 const HSA = 'urn:oid:1.2.752.29.4.19';
 const WARD = 'SE2321000032-1001';
@@ -105,50 +107,16 @@ async function natsRestart(): Promise<void> {
   await natsStart();
 }
 
-// --- the services, each its own process ---------------------------------------------------------------------------
-const procs = new Map<ServiceName, ChildProcess>();
-const port = (s: ServiceName) => HTTP_BASE_PORT + SERVICES.indexOf(s);
+// --- the services, each its own process: the built bundles behind the router (infra/local/src/processes.ts) ------
+let running: RunningProcesses | undefined;
+const base = () => running?.router.url ?? '';
 
-function startService(name: ServiceName): void {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, `services/${name}/src/main.ts`)], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port(name)),
-      HOST: '127.0.0.1',
-      DATABASE_URL,
-      NATS_URL,
-      NATS_NAMESPACE: '',
-      AUTH_DEV_KEY: 'true',
-      DATA_DIR: join(WORK, 'data'),
-      LOG_LEVEL: 'warn',
-      SHUTDOWN_GRACE_SECONDS: '5',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  procs.set(name, child);
-}
-
-async function ready(name: ServiceName): Promise<void> {
-  await waitUntil(
-    async () => {
-      try {
-        const res = await request(`http://127.0.0.1:${port(name)}/readyz`);
-        await res.body.dump();
-        return res.statusCode === 200;
-      } catch {
-        return false;
-      }
-    },
-    60_000,
-    `${name} ready`,
-  );
-}
-
-async function kill9(name: ServiceName): Promise<void> {
-  const child = procs.get(name);
-  child?.kill('SIGKILL');
-  await new Promise((r) => child?.once('exit', r));
+async function restart(name: ServiceName): Promise<void> {
+  const service = running?.services[name];
+  if (!service) throw new Error(`${name} is not running`);
+  await service.stop('SIGKILL');
+  await sleep(1000);
+  await service.start();
 }
 
 async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -200,9 +168,10 @@ function initiative(n: number): string {
 /** Sends initiative n until it is stored; a retry asks with If-None-Exist, so it never creates a second case. */
 async function send(n: number): Promise<void> {
   const started = performance.now();
+  let lastError = '';
   for (let attempt = 0; ; attempt++) {
     try {
-      const res = await request(`http://127.0.0.1:${port('invitation')}/fhir/Task`, {
+      const res = await request(`${base()}/fhir/Task`, {
         method: 'POST',
         dispatcher: agent,
         headers: {
@@ -212,18 +181,20 @@ async function send(n: number): Promise<void> {
         },
         body: initiative(n),
       });
-      await res.body.dump();
+      const text = await res.body.text();
+      lastError = `${res.statusCode} ${text.slice(0, 200)}`;
       if (res.statusCode === 201 || res.statusCode === 200) {
         latencies.push(performance.now() - started);
         return;
       }
       if (res.statusCode < 500 && res.statusCode !== 429)
-        throw new Error(`initiative ${n} refused with ${res.statusCode}`);
+        throw new Error(`initiative ${n} refused with ${lastError}`);
     } catch (err) {
       if ((err as Error).message.includes('refused with')) throw err;
+      lastError = (err as Error).message;
     }
     retries++;
-    if (performance.now() - started > 180_000) throw new Error(`initiative ${n} not stored within 180 s`);
+    if (performance.now() - started > 180_000) throw new Error(`initiative ${n} not stored within 180 s (last: ${lastError})`);
     await sleep(Math.min(2000, 50 * 2 ** attempt));
   }
 }
@@ -251,25 +222,25 @@ async function main(): Promise<boolean> {
   await admin.end();
   await natsStart();
   mkdirSync(join(WORK, 'data'), { recursive: true });
+  running = await startProcesses({
+    databaseUrl: DATABASE_URL,
+    natsUrl: NATS_URL,
+    dataDir: join(WORK, 'data'),
+    // Fixed ports: a restarted service must come back where the router expects it.
+    basePort: HTTP_BASE_PORT,
+    routerPort: HTTP_BASE_PORT,
+    env: { LOG_LEVEL: 'warn' },
+    shutdownGraceSeconds: 5,
+  });
   const key = await loadOrCreateDevKey(devKeyPath({ DATA_DIR: join(WORK, 'data') }));
   token = await mintToken(key, { org: WARD }, { issuer: 'samsyn-dev', audience: 'samsyn' });
-  // One at a time first, so the migrations' advisory lock is not a race at start.
-  for (const s of SERVICES) {
-    startService(s);
-    await ready(s);
-  }
   log(`five services up; sending ${COUNT} initiatives at ${RATE}/s`);
 
   const faults: { at: number; what: string; run: () => Promise<void> }[] = [
     ...SERVICES.map((s, i) => ({
       at: Math.round((COUNT * (i + 1)) / 8),
       what: `kill -9 ${s}, restart it`,
-      run: async () => {
-        await kill9(s);
-        await sleep(1000);
-        startService(s);
-        await ready(s);
-      },
+      run: () => restart(s),
     })),
     { at: Math.round((COUNT * 6) / 8), what: 'restart NATS', run: natsRestart },
     {
@@ -420,10 +391,7 @@ try {
 } catch (err) {
   console.error(`\nVERDICT: FAIL — ${(err as Error).message}`);
 } finally {
-  for (const child of procs.values()) child.kill('SIGTERM');
-  await Promise.all(
-    [...procs.values()].map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)),
-  );
+  await running?.stop().catch(() => {});
   nats?.kill('SIGTERM');
   try {
     asPostgres('pg_ctl', ['-D', pgData, '-m', 'fast', 'stop']);
