@@ -673,7 +673,7 @@ describe('the plan moves the case', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(await caseStatus(h, caseId)).toBe('invited');
     await hold(caseId);
-    await statusBecomes(h, caseId, 'planned', 10_000);
+    await statusBecomes(h, caseId, 'planned', 20_000);
   });
 
   it('dead-letters a plan for a cancelled case, with the reason, and leaves the case cancelled', async () => {
