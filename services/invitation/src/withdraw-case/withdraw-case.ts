@@ -6,6 +6,7 @@ import { cancelOpenInvitations, participates } from '../case/invitations.ts';
 import { lockCase, transitionCase } from '../case/transition.ts';
 import { type CaseRow, cases } from '../db/schema.ts';
 import { cancelInvitationTimers } from '../deadlines/schedule.ts';
+import { cancelCaseMeetings } from '../schedule-meeting/schedule-meeting.ts';
 
 export interface WithdrawContext {
   callerOrg: string;
@@ -37,6 +38,7 @@ export async function withdrawCase(db: Db, caseId: string, ctx: WithdrawContext)
       ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
     });
     for (const id of await cancelOpenInvitations(tx, row.id, now)) await cancelInvitationTimers(tx, id, now);
+    await cancelCaseMeetings(tx, row.id, now, ctx.traceparent ? { traceparent: ctx.traceparent } : {});
     if (!ctx.reason) return updated;
     // The initiator's words are kept with the Task as it sent it (the reason code is 'withdrawn').
     const [withText] = await tx
