@@ -71,7 +71,7 @@ export function createInvitationService(deps: ServiceDeps): ServiceInstance {
     inbox,
     log,
     // A plan event may overtake the attendance that makes the case held: retry soon, then keep retrying.
-    backoffMs: [250, 1000, 5000, 15_000, 30_000],
+    backoffMs: [250, 500, 1000, 2000, 3000, 5000, 10_000, 30_000],
     maxDeliver: 20,
     handlers: {
       planEstablished: async (event, tx) => {

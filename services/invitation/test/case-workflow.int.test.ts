@@ -536,6 +536,61 @@ describe('consent gates the case', () => {
   });
 });
 
+describe('a case that ends with a meeting booked', () => {
+  async function bookedMeeting(caseId: string): Promise<Appointment> {
+    return json<Appointment>(
+      await h.request('/fhir/Appointment', {
+        method: 'POST',
+        org: ORGS.regionWard,
+        body: JSON.stringify(meeting(caseId)),
+      }),
+      201,
+    );
+  }
+
+  async function expectCancelled(caseId: string, appointment: Appointment) {
+    const read = await json<Appointment>(
+      await h.request(`/fhir/Appointment/${appointment.id}`, { org: ORGS.regionWard }),
+      200,
+    );
+    assertValidFhir(read);
+    expect(read.status).toBe('cancelled');
+    await publishedFor(
+      h,
+      'sip.meeting.cancelled',
+      (e) => e.appointmentId === appointment.id && e.caseId === caseId,
+    );
+  }
+
+  it('cancels the meeting when the initiator withdraws', async () => {
+    const task = await invitedCase();
+    const caseId = task.id as string;
+    const booked = await bookedMeeting(caseId);
+    await json(
+      await patch(caseId, ORGS.regionWard, [{ op: 'replace', path: '/status', value: 'cancelled' }]),
+      200,
+    );
+    await expectCancelled(caseId, booked);
+  });
+
+  it('cancels the meeting when the consent is revoked', async () => {
+    const task = await invitedCase();
+    const caseId = task.id as string;
+    const booked = await bookedMeeting(caseId);
+    const consentId = (await published(h, 'sip.consent.given', 'CONSENT'))
+      .map((e) => e.body)
+      .find((b) => b.caseId === caseId)?.consentId as string;
+    await publish(h, 'consentRevoked', {
+      consentId,
+      caseId,
+      at: new Date().toISOString(),
+      byOrg: ORGS.regionWard,
+    });
+    await statusBecomes(h, caseId, 'cancelled');
+    await expectCancelled(caseId, booked);
+  });
+});
+
 describe('a person with protected identity', () => {
   function protect(body: Record<string, unknown>) {
     const patient = (body.contained as Record<string, unknown>[])[0] as Record<string, unknown>;
@@ -673,7 +728,7 @@ describe('the plan moves the case', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(await caseStatus(h, caseId)).toBe('invited');
     await hold(caseId);
-    await statusBecomes(h, caseId, 'planned', 10_000);
+    await statusBecomes(h, caseId, 'planned', 20_000);
   });
 
   it('dead-letters a plan for a cancelled case, with the reason, and leaves the case cancelled', async () => {

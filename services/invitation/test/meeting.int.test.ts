@@ -56,7 +56,7 @@ async function createCase(options: { status?: 'invited' } = {}): Promise<string>
   expect(res.status).toBe(201);
   const { id } = (await res.json()) as Task;
   if (options.status) {
-    // The consent flow that moves a case to invited is not wired yet, so the test sets the state directly.
+    // These tests are about meetings: the state is set directly (consent gating is tested in case-workflow).
     await h.database.db
       .update(cases)
       .set({ status: options.status })

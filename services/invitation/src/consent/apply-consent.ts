@@ -6,6 +6,7 @@ import { cancelOpenInvitations } from '../case/invitations.ts';
 import { lockCase, transitionCase } from '../case/transition.ts';
 import { caseConsents, invitations } from '../db/schema.ts';
 import { cancelInvitationTimers } from '../deadlines/schedule.ts';
+import { cancelCaseMeetings } from '../schedule-meeting/schedule-meeting.ts';
 import { coveredOrgs } from './coverage.ts';
 
 const ENDED = new Set(['closed', 'cancelled']);
@@ -65,4 +66,5 @@ export async function applyConsentEnded(
   await transitionCase(tx, row, 'cancelled', { reason, byOrg: data.byOrg, at: new Date(data.at) });
   for (const id of await cancelOpenInvitations(tx, row.id, new Date(data.at)))
     await cancelInvitationTimers(tx, id, new Date(data.at));
+  await cancelCaseMeetings(tx, row.id, new Date(data.at));
 }

@@ -6,6 +6,7 @@ import { cancelOpenInvitations, participates } from '../case/invitations.ts';
 import { lockCase, transitionCase } from '../case/transition.ts';
 import { type CaseRow, cases } from '../db/schema.ts';
 import { cancelInvitationTimers } from '../deadlines/schedule.ts';
+import { cancelCaseMeetings } from '../schedule-meeting/schedule-meeting.ts';
 
 export interface WithdrawContext {
   callerOrg: string;
@@ -21,34 +22,36 @@ export interface WithdrawContext {
 
 export async function withdrawCase(db: Db, caseId: string, ctx: WithdrawContext): Promise<CaseRow> {
   const now = ctx.now ?? new Date();
+  /** The withdrawal itself, inside the transaction that also logs it. */
+  const apply = async (tx: Tx) => {
+    const row = await lockCase(tx, caseId);
+    const visible = row !== undefined && (await participates(tx, row, ctx.callerOrg));
+    if (!row || !visible) throw new NotFound('Task', caseId);
+    if (row.requesterOrg !== ctx.callerOrg) {
+      throw new Forbidden(`Only the initiating unit ${row.requesterOrg} may withdraw the initiative`);
+    }
+    if (ctx.ifMatch !== undefined) requireIfMatch(ctx.ifMatch, row.versionId);
+    const updated = await transitionCase(tx, row, 'cancelled', {
+      reason: ctx.code ?? 'withdrawn',
+      byOrg: ctx.callerOrg,
+      at: now,
+      ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+    });
+    for (const id of await cancelOpenInvitations(tx, row.id, now)) await cancelInvitationTimers(tx, id, now);
+    await cancelCaseMeetings(tx, row.id, now, ctx.traceparent ? { traceparent: ctx.traceparent } : {});
+    if (!ctx.reason) return updated;
+    // The initiator's words are kept with the Task as it sent it (the reason code is 'withdrawn').
+    const [withText] = await tx
+      .update(cases)
+      .set({
+        resource: sql`${cases.resource} || ${JSON.stringify({ statusReason: { text: ctx.reason } })}::jsonb`,
+      })
+      .where(eq(cases.id, row.id))
+      .returning();
+    return withText ?? updated;
+  };
   return db.transaction(async (tx) => {
-    const result = await (async () => {
-      const row = await lockCase(tx, caseId);
-      const visible = row !== undefined && (await participates(tx, row, ctx.callerOrg));
-      if (!row || !visible) throw new NotFound('Task', caseId);
-      if (row.requesterOrg !== ctx.callerOrg) {
-        throw new Forbidden(`Only the initiating unit ${row.requesterOrg} may withdraw the initiative`);
-      }
-      if (ctx.ifMatch !== undefined) requireIfMatch(ctx.ifMatch, row.versionId);
-      const updated = await transitionCase(tx, row, 'cancelled', {
-        reason: ctx.code ?? 'withdrawn',
-        byOrg: ctx.callerOrg,
-        at: now,
-        ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
-      });
-      for (const id of await cancelOpenInvitations(tx, row.id, now))
-        await cancelInvitationTimers(tx, id, now);
-      if (!ctx.reason) return updated;
-      // The initiator's words are kept with the Task as it sent it (the reason code is 'withdrawn').
-      const [withText] = await tx
-        .update(cases)
-        .set({
-          resource: sql`${cases.resource} || ${JSON.stringify({ statusReason: { text: ctx.reason } })}::jsonb`,
-        })
-        .where(eq(cases.id, row.id))
-        .returning();
-      return withText ?? updated;
-    })();
+    const result = await apply(tx);
     // The access-log entry of the change commits with it.
     await ctx.onCommit?.(tx, result);
     return result;
