@@ -1,4 +1,5 @@
 // The invitation service's Task routes: create, read, search, and changes (answers, forward, withdraw).
+import { GroupCommit } from '@samsyn/bus';
 import type { Db } from '@samsyn/db';
 import {
   assertFhirStrings,
@@ -62,16 +63,17 @@ export const capability: ResourceCapability[] = [
 export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { db, auditor } = deps;
+  // Reads have no transaction of their own; their access-log entries share one with concurrent reads.
+  const readLog = new GroupCommit(db, { afterCommit: deps.afterCommit });
 
-  /** Logs an access to personal data in a transaction of its own (reads have none). */
+  /** Logs an access to personal data; resolves once the entry is committed, before any data is returned. */
   async function logRead(
     c: Context<AppEnv>,
     entry: Omit<Parameters<Auditor['record']>[1], 'auth' | 'traceparent'>,
   ) {
-    await db.transaction((tx) =>
+    await readLog.run((tx) =>
       auditor.record(tx, { ...entry, auth: c.var.auth, traceparent: c.var.traceparent }),
     );
-    deps.afterCommit();
   }
 
   app.post('/', async (c) => {
@@ -116,7 +118,7 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
     // One access-log entry per person the result shows (Patientdatalagen logs each patient's data accessed).
     const shown = page.rows.filter((_r, i) => page.personShown[i]);
     const query = new URL(c.req.url).search.slice(0, 2000);
-    await db.transaction(async (tx) => {
+    await readLog.run(async (tx) => {
       for (const row of shown.length > 0 ? shown : [undefined]) {
         await auditor.record(tx, {
           auth: c.var.auth,
@@ -128,7 +130,6 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
         });
       }
     });
-    deps.afterCommit();
     return sendBundle(
       c,
       searchBundle({ ...page, requestUrl: c.req.url, count: search.count, offset: search.offset }),
