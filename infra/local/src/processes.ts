@@ -4,7 +4,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { devKeyPath, loadOrCreateDevKey } from '@samsyn/platform';
+import { Bus } from '@samsyn/bus';
+import { createLogger, devKeyPath, loadOrCreateDevKey } from '@samsyn/platform';
 import { type RunningRouter, startRouter } from './router.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
@@ -110,15 +111,23 @@ export async function startProcesses(options: ProcessesOptions): Promise<Running
     services[name] = serviceProcess(name, base === 0 ? 0 : base + 1 + i, common, options.onLog);
   }
   await Promise.all(Object.values(services).map((s) => s.start()));
+  const bus = await Bus.connect({
+    servers: options.natsUrl,
+    name: 'samsyn-router',
+    namespace: options.namespace ?? '',
+    log: createLogger({ service: 'samsyn-router', level: 'warn' }),
+  });
   const router = await startRouter({
     port: options.routerPort ?? base,
     upstreams: Object.values(services).map((s) => ({ name: s.name, url: s.url })),
+    announced: () => bus.announced(),
   });
   return {
     services,
     router,
     async stop() {
       await router.close();
+      await bus.close();
       await Promise.all(Object.values(services).map((s) => s.stop('SIGTERM')));
     },
   };

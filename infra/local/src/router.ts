@@ -1,5 +1,5 @@
-// The one-machine stand-in for the Kubernetes Ingress: /fhir/<Type> goes to the service that declares <Type> in its
-// CapabilityStatement, /fhir/metadata is the union of all of them, and health answers for the whole set.
+// The one-machine stand-in for the Kubernetes Ingress: /fhir/<Type> goes to the service that declares <Type> (as it
+// announced itself over NATS), and health answers for the whole set.
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -16,58 +16,40 @@ export interface RunningRouter {
   close(): Promise<void>;
 }
 
-interface Capability {
-  resourceType: 'CapabilityStatement';
-  rest?: { resource?: { type: string }[] }[];
-}
-
 /** Types every service serves itself (shared code systems); any upstream may answer them. */
 const SHARED_TYPES = new Set(['CodeSystem']);
 
-/** Asks every upstream for its CapabilityStatement and builds the route table; two owners of one type is an error. */
-export async function routeTable(
-  upstreams: Upstream[],
-): Promise<{ routes: Map<string, string>; metadata: Capability }> {
-  const routes = new Map<string, string>();
-  let merged: Capability | undefined;
-  const seen = new Set<string>();
-  for (const upstream of upstreams) {
-    const res = await fetch(`${upstream.url}/fhir/metadata`);
-    if (!res.ok) throw new Error(`${upstream.name}: /fhir/metadata answered ${res.status}`);
-    const cs = (await res.json()) as Capability;
-    const resources = cs.rest?.[0]?.resource ?? [];
-    for (const r of resources) {
-      if (SHARED_TYPES.has(r.type)) continue;
-      const owner = routes.get(r.type);
-      if (owner && owner !== upstream.name)
-        throw new Error(`${r.type} is declared by both ${owner} and ${upstream.name}`);
-      routes.set(r.type, upstream.name);
-    }
-    if (!merged) {
-      merged = structuredClone(cs);
-      merged.rest = [{ ...(merged.rest?.[0] ?? {}), resource: [] }];
-    }
-    for (const r of resources) {
-      if (seen.has(r.type)) continue;
-      seen.add(r.type);
-      merged.rest?.[0]?.resource?.push(r);
-    }
-  }
-  if (!merged) throw new Error('no upstreams');
-  return { routes, metadata: merged };
+/** What a service announced over NATS: its own part of the CapabilityStatement. */
+export interface Announcement {
+  capability: { type: string }[];
 }
 
-export async function startRouter(options: { port: number; upstreams: Upstream[] }): Promise<RunningRouter> {
-  const { routes, metadata } = await routeTable(options.upstreams);
+/** Resource type → the service that declares it; two owners of one type is an error. */
+export function routeTable(announced: Record<string, Announcement>): Map<string, string> {
+  const routes = new Map<string, string>();
+  for (const [service, a] of Object.entries(announced)) {
+    for (const r of a.capability) {
+      if (SHARED_TYPES.has(r.type)) continue;
+      const owner = routes.get(r.type);
+      if (owner && owner !== service)
+        throw new Error(`${r.type} is declared by both ${owner} and ${service}`);
+      routes.set(r.type, service);
+    }
+  }
+  return routes;
+}
+
+export async function startRouter(options: {
+  port: number;
+  upstreams: Upstream[];
+  /** The services' announcements (Bus.announced()): the route table is what each declares for itself. */
+  announced: () => Promise<Record<string, unknown>>;
+}): Promise<RunningRouter> {
+  const routes = routeTable((await options.announced()) as Record<string, Announcement>);
   const byName = new Map(options.upstreams.map((u) => [u.name, u]));
   const first = options.upstreams[0] as Upstream;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (path === '/fhir/metadata' && req.method === 'GET') {
-      res.writeHead(200, { 'content-type': 'application/fhir+json; charset=utf-8' });
-      res.end(JSON.stringify(metadata));
-      return;
-    }
     if (path === '/livez') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"status":"ok"}');
@@ -81,7 +63,9 @@ export async function startRouter(options: { port: number; upstreams: Upstream[]
       return;
     }
     const type = /^\/fhir\/([A-Z][A-Za-z]+)/.exec(path)?.[1];
-    const owner = type ? (SHARED_TYPES.has(type) ? first.name : routes.get(type)) : undefined;
+    // Every service answers /fhir/metadata and the code systems for all of Samsyn (from the announcements).
+    const shared = path === '/fhir/metadata' || (type !== undefined && SHARED_TYPES.has(type));
+    const owner = shared ? first.name : type ? routes.get(type) : undefined;
     const upstream = owner ? byName.get(owner) : undefined;
     if (!upstream) {
       res.writeHead(404, { 'content-type': 'application/fhir+json; charset=utf-8' });

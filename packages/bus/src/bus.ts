@@ -147,6 +147,45 @@ export class Bus {
     }
   }
 
+  /**
+   * Announces what a service serves (its CapabilityStatement part and code systems) in a JetStream key-value
+   * bucket, so every service can answer /fhir/metadata for all of them without calling another service.
+   */
+  async announce(service: string, description: unknown): Promise<void> {
+    const kv = await this.announcements();
+    await kv.put(service, new TextEncoder().encode(JSON.stringify(description)));
+  }
+
+  /** What every service announced, by service name. */
+  async announced(): Promise<Record<string, unknown>> {
+    const kv = await this.announcements();
+    const out: Record<string, unknown> = {};
+    const keys: string[] = [];
+    // Collect first: awaiting a get() inside the keys iterator loses keys.
+    for await (const key of await kv.keys()) keys.push(key);
+    for (const key of keys) {
+      const entry = await kv.get(key);
+      if (entry && entry.operation === 'PUT' && entry.value.length > 0) out[key] = entry.json();
+    }
+    return out;
+  }
+
+  private announcementsBucket: ReturnType<JetStreamClient['views']['kv']> | undefined;
+  private announcements(): ReturnType<JetStreamClient['views']['kv']> {
+    const bucket = this.naming.namespace
+      ? `${this.naming.namespace.toUpperCase()}_SERVICES`
+      : 'SAMSYN_SERVICES';
+    this.announcementsBucket ??= this.js.views.kv(bucket, {
+      history: 1,
+      replicas: this.options.replicas ?? 1,
+    });
+    // A failed open (NATS away) is not cached: the next call tries again.
+    this.announcementsBucket.catch(() => {
+      this.announcementsBucket = undefined;
+    });
+    return this.announcementsBucket;
+  }
+
   /** Publishes one message with its CloudEvents headers; JetStream dedupes on Nats-Msg-Id. */
   async publishRaw(
     subject: string,

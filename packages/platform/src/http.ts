@@ -104,8 +104,12 @@ export async function listen(app: Hono, options: { port: number; host?: string }
             new Promise<void>((done) => {
               const http = server as Server;
               const timer = setTimeout(() => http.closeAllConnections?.(), graceMs);
+              // A keep-alive socket that finishes its last request after close() would otherwise stay open until
+              // the grace period ends (a proxy keeps its sockets): close each as soon as it is idle.
+              const sweep = setInterval(() => http.closeIdleConnections?.(), 50);
               http.close(() => {
                 clearTimeout(timer);
+                clearInterval(sweep);
                 done();
               });
               // Keep-alive sockets with no request in flight would hold close() open until they time out.

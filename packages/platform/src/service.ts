@@ -79,6 +79,37 @@ export interface ComposeOptions {
   metrics: Metrics;
   accepting: () => boolean;
   serviceLabel: string;
+  /**
+   * What the other services serve (a service running alone learns it from their announcements over NATS), so
+   * /fhir/metadata and /fhir/CodeSystem answer for all of Samsyn whichever service the request reaches.
+   */
+  peers?: () => Promise<PeerDescription[]>;
+}
+
+/** A service's announcement: its part of the CapabilityStatement and its own code systems. */
+export interface PeerDescription {
+  capability: ResourceCapability[];
+  codeSystems?: CodeSystem[];
+}
+
+/** Peers' descriptions, fetched at most every `ttlMs`; a failure keeps the last answer (or none). */
+function cachedPeers(
+  peers: ComposeOptions['peers'],
+  log: Logger,
+  ttlMs = 10_000,
+): () => Promise<PeerDescription[]> {
+  let last: PeerDescription[] = [];
+  let fetchedAt = 0;
+  return async () => {
+    if (!peers || Date.now() - fetchedAt < ttlMs) return last;
+    try {
+      last = await peers();
+      fetchedAt = Date.now();
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, "could not read the other services' announcements");
+    }
+    return last;
+  };
 }
 
 /** One Hono app for one or more services: /fhir/* (authenticated), /fhir/metadata, CodeSystems, health. */
@@ -92,25 +123,35 @@ export function composeApp(options: ComposeOptions): Hono<AppEnv> {
     metrics: options.metrics,
     accepting: options.accepting,
   });
-  const statement = capabilityStatement([
-    ...options.services.flatMap((s) => s.capability),
-    {
-      type: 'CodeSystem',
-      interactions: ['read', 'search-type'],
-      searchParams: [{ name: 'url', type: 'string' }],
-    },
-  ]);
+  const peers = cachedPeers(options.peers, options.log);
+  const own = options.services.flatMap((s) => s.capability);
+  const codeSystemCapability: ResourceCapability = {
+    type: 'CodeSystem',
+    interactions: ['read', 'search-type'],
+    searchParams: [{ name: 'url', type: 'string' }],
+  };
+  const allCodeSystems = async () => {
+    const list = [...CODE_SYSTEMS, ...options.services.flatMap((s) => s.codeSystems ?? [])];
+    for (const peer of await peers())
+      for (const cs of peer.codeSystems ?? []) if (!list.some((l) => l.id === cs.id)) list.push(cs);
+    return list;
+  };
   // The CapabilityStatement is public so clients can discover how to authenticate (SMART App Launch §2.0.1).
-  app.get('/fhir/metadata', (c) => sendResource(c, statement));
+  app.get('/fhir/metadata', async (c) => {
+    const resources = [...own];
+    for (const peer of await peers())
+      for (const r of peer.capability) if (!resources.some((o) => o.type === r.type)) resources.push(r);
+    return sendResource(c, capabilityStatement([...resources, codeSystemCapability]));
+  });
   app.use('/fhir/*', authenticate(options.authenticator));
   // JSON APIs beside FHIR (e.g. /api/statistics) need a bearer token just the same.
   app.use('/api/*', authenticate(options.authenticator));
   // Declared as search-type above, so served: `url` finds a code system by its canonical URL (terminology, no person data).
-  app.get('/fhir/CodeSystem', (c) => {
+  app.get('/fhir/CodeSystem', async (c) => {
     requireScope(c.var.auth, 'CodeSystem', 's');
     const search = parseSearch(new URL(c.req.url).searchParams, { url: { kind: 'string' } });
     const urls = search.params.filter((p) => p.name === 'url').map((p) => p.values);
-    const found = [...CODE_SYSTEMS, ...options.services.flatMap((s) => s.codeSystems ?? [])].filter((cs) =>
+    const found = (await allCodeSystems()).filter((cs) =>
       urls.every((alternatives) => alternatives.includes(cs.url ?? '')),
     );
     const page = found.slice(search.offset, search.offset + search.count);
@@ -125,11 +166,9 @@ export function composeApp(options: ComposeOptions): Hono<AppEnv> {
       }),
     );
   });
-  app.get('/fhir/CodeSystem/:id', (c) => {
+  app.get('/fhir/CodeSystem/:id', async (c) => {
     requireScope(c.var.auth, 'CodeSystem', 'r');
-    const cs = [...CODE_SYSTEMS, ...options.services.flatMap((s) => s.codeSystems ?? [])].find(
-      (s) => s.id === c.req.param('id'),
-    );
+    const cs = (await allCodeSystems()).find((s) => s.id === c.req.param('id'));
     if (!cs) throw new NotFound('CodeSystem', c.req.param('id'));
     return sendResource(c, cs);
   });
@@ -207,6 +246,7 @@ export async function runStandalone(
     metrics,
     accepting: () => accepting,
     serviceLabel: name,
+    peers: async () => Object.values(await bus.announced()) as PeerDescription[],
   });
   let server: RunningServer | undefined;
   let starting: Promise<void> = Promise.resolve();
@@ -237,6 +277,9 @@ export async function runStandalone(
   );
   starting = (async () => {
     await service.start();
+    await bus
+      .announce(name, { capability: service.capability, codeSystems: service.codeSystems ?? [] })
+      .catch((err: Error) => log.warn({ err: err.message }, 'could not announce this service over NATS'));
     server = await listen(app as unknown as Hono, { port: config.PORT, host: config.HOST });
     log.info({ port: server.port }, `${name} listening`);
   })();

@@ -25,7 +25,9 @@ export async function deleteNamespaceStreams(url: string, namespace: string): Pr
     const jsm: JetStreamManager = await nc.jetstreamManager();
     const prefix = `${namespace.toUpperCase()}_`;
     for await (const si of jsm.streams.list()) {
-      if (si.config.name.startsWith(prefix)) await jsm.streams.delete(si.config.name);
+      // KV_<prefix>…: the key-value buckets of the namespace (e.g. the services' announcements).
+      if (si.config.name.startsWith(prefix) || si.config.name.startsWith(`KV_${prefix}`))
+        await jsm.streams.delete(si.config.name);
     }
   } finally {
     await nc.close();
