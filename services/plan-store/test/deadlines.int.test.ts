@@ -3,12 +3,14 @@
 import type { CarePlan } from '@samsyn/fhir';
 import { type Harness, ORGS, startHarness } from '@samsyn/testkit';
 import { and, eq, isNull } from 'drizzle-orm';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planTimers } from '../src/db/schema.ts';
 import { PlanTimerWorker } from '../src/deadlines/timers.ts';
 import { createPlanStoreService } from '../src/service.ts';
 import { consentedCase, daysFromNow, fhir, published, sipPlan } from './support.ts';
+
+/** A logger that drops everything, for workers a test drives itself. */
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
 let h: Harness;
 let worker: PlanTimerWorker;
@@ -17,7 +19,7 @@ beforeAll(async () => {
   worker = new PlanTimerWorker({
     db: h.database.db,
     pollMs: 60_000,
-    log: pino({ level: 'silent' }),
+    log: quiet,
     afterOutbox: () => {},
   });
 });
