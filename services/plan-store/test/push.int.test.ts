@@ -265,11 +265,18 @@ describe('pushing the plan to the participants', () => {
     });
     const before = peer.requests.length;
     await worker.runOnce(new Date(Date.now() + 1000));
-    const [row] = await h.database.db
-      .select()
-      .from(planDeliveries)
-      .where(eq(planDeliveries.planId, plan.id as string));
-    expect(row?.status).toBe('withheld');
+    // The service's own worker may have claimed it first; whichever sends it must withhold it.
+    await eventually(
+      async () => {
+        const [row] = await h.database.db
+          .select()
+          .from(planDeliveries)
+          .where(eq(planDeliveries.planId, plan.id as string));
+        return row?.status === 'withheld' ? true : undefined;
+      },
+      8000,
+      'delivery withheld',
+    );
     expect(peer.requests.slice(before)).not.toContain(`PUT /CarePlan/${plan.id}`);
   });
 
