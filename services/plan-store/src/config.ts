@@ -22,7 +22,18 @@ const endpointsJson = z
       return z.NEVER;
     }
   })
-  .pipe(z.record(hsaId, endpoint));
+  .pipe(
+    z.record(z.string(), endpoint).superRefine((map, ctx) => {
+      for (const key of Object.keys(map)) {
+        if (!hsaId.safeParse(key).success)
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `'${key}' is not an HSA-id such as SE2321000032-1001`,
+          });
+      }
+    }),
+  );
 
 const backoffList = z
   .string()

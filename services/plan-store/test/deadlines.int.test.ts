@@ -1,14 +1,16 @@
 // Plan deadlines: the follow-up is reminded 7 days before and flagged overdue after, an activity past its end is
 // flagged to its responsible unit — each once, as sip.plan.deadline-due; a new follow-up date or closure moves them.
 import type { CarePlan } from '@samsyn/fhir';
-import { type Harness, ORGS, startHarness } from '@samsyn/testkit';
+import { eventually, type Harness, ORGS, startHarness } from '@samsyn/testkit';
 import { and, eq, isNull } from 'drizzle-orm';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planTimers } from '../src/db/schema.ts';
 import { PlanTimerWorker } from '../src/deadlines/timers.ts';
 import { createPlanStoreService } from '../src/service.ts';
 import { consentedCase, daysFromNow, fhir, published, sipPlan } from './support.ts';
+
+/** A logger that drops everything, for workers a test drives itself. */
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
 let h: Harness;
 let worker: PlanTimerWorker;
@@ -17,7 +19,7 @@ beforeAll(async () => {
   worker = new PlanTimerWorker({
     db: h.database.db,
     pollMs: 60_000,
-    log: pino({ level: 'silent' }),
+    log: quiet,
     afterOutbox: () => {},
   });
 });
@@ -25,10 +27,18 @@ afterAll(async () => h?.stop());
 
 const at = (date: string, time = '08:00:00Z') => new Date(`${date}T${time}`);
 
-async function deadlineEvents(planId: string) {
-  // The relay publishes on its own poll; wait for it rather than for a kick.
-  await new Promise((r) => setTimeout(r, 1500));
-  return (await published(h, 'PLAN', 'sip.plan.deadline-due')).filter((e) => e.body.planId === planId);
+/** The plan's published deadlines, once at least `count` are out (the relay publishes on its own poll). */
+async function deadlineEvents(planId: string, count: number) {
+  return eventually(
+    async () => {
+      const found = (await published(h, 'PLAN', 'sip.plan.deadline-due')).filter(
+        (e) => e.body.planId === planId,
+      );
+      return found.length >= count ? found : undefined;
+    },
+    10_000,
+    `${count} sip.plan.deadline-due for ${planId}`,
+  );
 }
 
 async function unfired(planId: string) {
@@ -63,14 +73,14 @@ describe('plan deadlines', () => {
     const reminderDay = new Date(Date.parse(`${due}T00:00:00Z`) - 7 * 86_400_000).toISOString().slice(0, 10);
     expect(await worker.runOnce(at(reminderDay))).toBe(1);
     expect(await worker.runOnce(at(reminderDay))).toBe(0);
-    let fired = await deadlineEvents(plan.id as string);
+    let fired = await deadlineEvents(plan.id as string, 1);
     expect(fired.map((e) => e.body)).toEqual([
       expect.objectContaining({ kind: 'follow-up-reminder', org: ORGS.regionWard, caseId: c.caseId }),
     ]);
 
     // After the follow-up date and every activity's end: overdue follow-up to the lead, late activities to their units.
     expect(await worker.runOnce(at(daysFromNow(200)))).toBe(3);
-    fired = await deadlineEvents(plan.id as string);
+    fired = await deadlineEvents(plan.id as string, 4);
     const late = fired
       .filter((e) => e.body.kind === 'activity-overdue')
       .map((e) => [e.body.org, e.body.activityId]);

@@ -11,9 +11,15 @@ import {
   startFhirPeer,
   startHarness,
 } from '@samsyn/testkit';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planDeliveries } from '../src/db/schema.ts';
+import { PlanPushWorker } from '../src/deliver/push-worker.ts';
 import { createPlanStoreService } from '../src/service.ts';
-import { awaitEvent, consentedCase, fhir, json, OTHER_ACTOR, sipPlan } from './support.ts';
+import { awaitEvent, consentedCase, fhir, json, OTHER_ACTOR, publish, sipPlan } from './support.ts';
+
+/** A logger that drops everything, for workers a test drives itself. */
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
 let h: Harness;
 let peer: FhirPeer;
@@ -217,6 +223,61 @@ describe('pushing the plan to the participants', () => {
     await atPeer(active.id as string, (p) => p.status === 'active');
     const orgs = (await deliveries(active.id as string)).map((d) => d.org).sort();
     expect(orgs).toEqual([ORGS.regionWard, ORGS.municipalityHomeCare].sort());
+  });
+
+  it('withholds a push that is due after the consent was revoked, and sends nothing', async () => {
+    const c = await consentedCase(h, [ORGS.regionWard, ORGS.municipalityHomeCare]);
+    const plan = await fhir<CarePlan>(
+      await h.request('/fhir/CarePlan', {
+        method: 'POST',
+        org: ORGS.regionWard,
+        body: JSON.stringify(sipPlan(c.caseId, { status: 'draft' })),
+      }),
+      201,
+    );
+    await publish(h, 'consentRevoked', {
+      consentId: c.consentId,
+      caseId: c.caseId,
+      at: new Date().toISOString(),
+      byOrg: ORGS.regionWard,
+    });
+    await eventually(
+      async () =>
+        (await h.request(`/fhir/CarePlan/${plan.id}`, { org: ORGS.regionWard })).status === 404
+          ? true
+          : undefined,
+      8000,
+      'revocation applied',
+    );
+    // A delivery scheduled before the revocation, due now: the worker checks consent at the moment of sending.
+    await h.database.db
+      .insert(planDeliveries)
+      .values({ planId: plan.id as string, versionId: 1, org: ORGS.regionWard, endpoint: peer.url });
+    const worker = new PlanPushWorker({
+      db: h.database.db,
+      endpoints: { [ORGS.regionWard]: { url: peer.url } },
+      log: quiet,
+      maxAttempts: 3,
+      backoffMs: [50],
+      pollMs: 60_000,
+      timeoutMs: 2000,
+      afterOutbox: () => {},
+    });
+    const before = peer.requests.length;
+    await worker.runOnce(new Date(Date.now() + 1000));
+    // The service's own worker may have claimed it first; whichever sends it must withhold it.
+    await eventually(
+      async () => {
+        const [row] = await h.database.db
+          .select()
+          .from(planDeliveries)
+          .where(eq(planDeliveries.planId, plan.id as string));
+        return row?.status === 'withheld' ? true : undefined;
+      },
+      8000,
+      'delivery withheld',
+    );
+    expect(peer.requests.slice(before)).not.toContain(`PUT /CarePlan/${plan.id}`);
   });
 
   it('shows the delivery state only to those who may read the plan', async () => {
