@@ -45,6 +45,11 @@ export interface ConsumerOptions {
     outcome: 'applied' | 'duplicate' | 'ignored' | 'retried' | 'dead-lettered',
     type: string,
   ) => void;
+  /**
+   * Runs after a handler's transaction committed (not for duplicates), e.g. to push live updates. Its errors are
+   * logged and never undo or retry the applied event.
+   */
+  afterApply?: (event: ConsumedEvent) => void | Promise<void>;
 }
 
 /** A header on the dead letter saying why it could not be applied. */
@@ -162,6 +167,21 @@ export class EventConsumer {
       );
       msg.ack();
       this.options.onOutcome?.(applied ? 'applied' : 'duplicate', type);
+      if (applied && this.options.afterApply) {
+        const event = {
+          attrs: envelope.attrs,
+          data: parsed.data as never,
+          deliveryCount: msg.info.deliveryCount,
+        };
+        await Promise.resolve()
+          .then(() => this.options.afterApply?.(event))
+          .catch((err: unknown) =>
+            log.warn(
+              { err: (err as Error).message, type },
+              'afterApply hook failed; the event stays applied',
+            ),
+          );
+      }
     } catch (err) {
       const permanent = err instanceof PermanentFailure;
       if (permanent || msg.info.deliveryCount >= this.maxDeliver) {
