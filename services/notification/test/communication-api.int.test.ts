@@ -181,7 +181,7 @@ describe('live updates', () => {
     const decoder = new TextDecoder();
     let buffer = '';
     const nextEvent = async (name: string): Promise<string> => {
-      const deadline = Date.now() + 8000;
+      const deadline = Date.now() + 20_000;
       for (;;) {
         const m = new RegExp(`event: ${name}\\ndata: (.*)\\n`).exec(buffer);
         if (m) {

@@ -391,7 +391,7 @@ describe('ordering across streams', () => {
     await new Promise((r) => setTimeout(r, 400));
     expect(await inbox(h, ORGS.municipalitySocial, `about=Task/${c.caseId}`)).toEqual([]);
     await publish(h, 'caseInitiated', c);
-    const n = await waitFor(h, ORGS.municipalitySocial, 'consent-revoked', c.caseId, 10_000);
+    const n = await waitFor(h, ORGS.municipalitySocial, 'consent-revoked', c.caseId, 30_000);
     expect(text(n)).toMatch(/återkallat/);
   });
 });

@@ -42,7 +42,7 @@ export async function waitFor(
   org: string,
   type: string,
   caseId: string,
-  timeoutMs = 8000,
+  timeoutMs = 20_000,
 ): Promise<Communication> {
   return eventually(
     async () => {
@@ -61,7 +61,7 @@ export async function drained(h: Harness, stream: 'INVITATION' | 'CONSENT' | 'PL
       const info = await h.bus.jsm.consumers.info(h.bus.naming.stream(stream), 'notification');
       return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
     },
-    8000,
+    20_000,
     `${stream} consumed`,
   );
 }
