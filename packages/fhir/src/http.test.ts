@@ -178,6 +178,25 @@ describe('readResource', () => {
     expect(await res.json()).toEqual({ resourceType: 'Task', status: 'requested' });
   });
 
+  it('refuses a string holding a NUL or another control character FHIR forbids, naming where it is', async () => {
+    const res = await post(
+      '{"resourceType":"Task","note":[{"text":"ok"},{"text":"bad\\u0000here"}]}',
+      'application/fhir+json',
+    );
+    expect(res.status).toBe(400);
+    expect((await outcomeOf(res)).issue[0]?.diagnostics).toMatch(
+      /^Task\.note\[1\]\.text contains a control character/,
+    );
+    const key = await post('{"resourceType":"Task","a\\u0001":1}', 'application/fhir+json');
+    expect(key.status).toBe(400);
+  });
+
+  it('keeps tabs and line breaks, which FHIR strings allow', async () => {
+    const res = await post('{"resourceType":"Task","description":"a\\tb\\r\\nc"}', 'application/fhir+json');
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as Task).description).toBe('a\tb\r\nc');
+  });
+
   it('also accepts plain application/json', async () => {
     const res = await post('{"resourceType":"Task"}', 'application/json; charset=utf-8');
     expect(res.status).toBe(200);

@@ -51,6 +51,29 @@ export function fhirBase(c: Context): string {
 
 const MAX_BODY_BYTES = 1_000_000;
 
+// FHIR R4 datatypes §2.1.28.0.1: strings SHALL NOT contain characters below U+0020 except tab, CR and LF
+// (PostgreSQL also refuses U+0000 in text and jsonb, which would otherwise surface as a 500).
+const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
+
+/** Throws a 400 naming the first string (value or key) in `value` that holds a control character FHIR forbids. */
+export function assertFhirStrings(value: unknown, path: string): void {
+  if (typeof value === 'string') {
+    if (FORBIDDEN_CONTROL.test(value)) {
+      throw new InvalidRequest(
+        'invalid-string',
+        `${path} contains a control character; FHIR strings may hold only tab, CR and LF below U+0020`,
+      );
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => assertFhirStrings(v, `${path}[${i}]`));
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      assertFhirStrings(k, `${path} (a property name)`);
+      assertFhirStrings(v, `${path}.${k}`);
+    }
+  }
+}
+
 /** Reads a FHIR JSON body of the expected resourceType; anything else is a clear 4xx. */
 export async function readResource(c: Context, resourceType: string): Promise<Record<string, unknown>> {
   const contentType = c.req.header('content-type');
@@ -76,6 +99,7 @@ export async function readResource(c: Context, resourceType: string): Promise<Re
       `Expected resourceType '${resourceType}' but got ${rt === undefined ? 'none' : `'${String(rt)}'`}`,
     );
   }
+  assertFhirStrings(body, resourceType);
   return body as Record<string, unknown>;
 }
 

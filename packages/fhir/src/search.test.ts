@@ -67,6 +67,10 @@ describe('parseSearch', () => {
     expect(problems[3]).toBe('_sort=foo is not supported; sortable: authored-on');
   });
 
+  it('refuses a value holding a control character instead of passing it to the database', () => {
+    expect(() => parseSearch(new URLSearchParams('status=a%00b'), TASK_PARAMS)).toThrow(/control character/);
+  });
+
   it('refuses a modifier the parameter does not declare', () => {
     expect(diagnosticsOf(() => parseSearch(q('owner:missing=true'), TASK_PARAMS))).toEqual([
       "Modifier ':missing' is not supported on 'owner'",

@@ -98,6 +98,10 @@ export function parseSearch(
       problems.push(`Search parameter '${name}' has an empty value`);
       continue;
     }
+    if (/[\u0000-\u001f]/.test(raw)) {
+      problems.push(`Search parameter '${name}' contains a control character`);
+      continue;
+    }
     params.push({ name, ...(modifier !== undefined ? { modifier } : {}), values: splitValues(raw) });
   }
   if (problems.length > 0) {

@@ -8,7 +8,10 @@ import {
   fhirErrorHandler,
   fhirNotFound,
   NotFound,
+  parseSearch,
   type ResourceCapability,
+  searchBundle,
+  sendBundle,
   sendResource,
 } from '@samsyn/fhir';
 import { Hono } from 'hono';
@@ -97,6 +100,26 @@ export function composeApp(options: ComposeOptions): Hono<AppEnv> {
   // The CapabilityStatement is public so clients can discover how to authenticate (SMART App Launch §2.0.1).
   app.get('/fhir/metadata', (c) => sendResource(c, statement));
   app.use('/fhir/*', authenticate(options.authenticator));
+  // Declared as search-type above, so served: `url` finds a code system by its canonical URL (terminology, no person data).
+  app.get('/fhir/CodeSystem', (c) => {
+    requireScope(c.var.auth, 'CodeSystem', 's');
+    const search = parseSearch(new URL(c.req.url).searchParams, { url: { kind: 'string' } });
+    const urls = search.params.filter((p) => p.name === 'url').map((p) => p.values);
+    const found = CODE_SYSTEMS.filter((cs) =>
+      urls.every((alternatives) => alternatives.includes(cs.url ?? '')),
+    );
+    const page = found.slice(search.offset, search.offset + search.count);
+    return sendBundle(
+      c,
+      searchBundle({
+        resources: page,
+        total: found.length,
+        requestUrl: c.req.url,
+        count: search.count,
+        offset: search.offset,
+      }),
+    );
+  });
   app.get('/fhir/CodeSystem/:id', (c) => {
     requireScope(c.var.auth, 'CodeSystem', 'r');
     const cs = CODE_SYSTEMS.find((s) => s.id === c.req.param('id'));

@@ -1,6 +1,7 @@
 // The invitation service's Task routes: create, read, search, and changes (answers, forward, withdraw).
 import type { Db } from '@samsyn/db';
 import {
+  assertFhirStrings,
   fhirBase,
   InvalidRequest,
   parseSearch,
@@ -178,6 +179,7 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
     } catch (err) {
       throw new InvalidRequest('invalid-json', `The JSON Patch is not valid JSON: ${(err as Error).message}`);
     }
+    assertFhirStrings(operations, 'JSON Patch');
     if (!Array.isArray(operations))
       throw new InvalidRequest('invalid-patch', 'A JSON Patch is an array of operations');
     let after: Task;

@@ -2,6 +2,7 @@
 import type { Db } from '@samsyn/db';
 import {
   type Appointment,
+  assertFhirStrings,
   fhirBase,
   InvalidRequest,
   parseSearch,
@@ -169,6 +170,7 @@ export function appointmentRoutes(deps: AppointmentDeps): Hono<AppEnv> {
     } catch (err) {
       throw new InvalidRequest('invalid-json', `The JSON Patch is not valid JSON: ${(err as Error).message}`);
     }
+    assertFhirStrings(operations, 'JSON Patch');
     if (!Array.isArray(operations)) {
       throw new InvalidRequest('invalid-patch', 'A JSON Patch is an array of operations');
     }

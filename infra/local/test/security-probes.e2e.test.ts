@@ -1,0 +1,245 @@
+// Security probes generated from the CapabilityStatement, so every endpoint a service declares is probed without
+// anyone writing a test for it: no token → 401, scopes that do not name the type → 403, another org → 404 (SPEC §7).
+import type { Bundle, CapabilityStatement, OperationOutcome } from '@samsyn/fhir';
+import { eventually, type Harness, HSA, ORGS, sipInitiative, startHarness } from '@samsyn/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SERVICE_FACTORIES } from '../src/samsyn.ts';
+
+type RestResource = NonNullable<NonNullable<CapabilityStatement['rest']>[number]['resource']>[number];
+
+interface Probe {
+  method: string;
+  path: string;
+  body?: string;
+}
+
+/** Terminology every authenticated unit may read: not case data, so a foreign unit is not refused it. */
+const SHARED_TYPES = new Set(['CodeSystem']);
+
+/** The units that take part in the seeded case; an instance is probed as the outsider, who takes part in nothing. */
+const PARTICIPANTS = [ORGS.regionWard, ORGS.municipalityHomeCare, ORGS.municipalitySocial];
+
+let h: Harness;
+let resources: RestResource[] = [];
+/** Instances of each type that some participant can see (type → ids). */
+const instances = new Map<string, Set<string>>();
+
+beforeAll(async () => {
+  h = await startHarness({ label: 'probes', factories: Object.values(SERVICE_FACTORIES) });
+  const metadata = await h.app.request('http://samsyn.test/fhir/metadata');
+  expect(metadata.status).toBe(200);
+  const capability = (await metadata.json()) as CapabilityStatement;
+  resources = capability.rest?.[0]?.resource ?? [];
+  await seedCase();
+  for (const resource of resources) {
+    const ids = new Set<string>();
+    if (resource.interaction?.some((i) => i.code === 'search-type')) {
+      for (const org of PARTICIPANTS) {
+        const res = await h.request(`/fhir/${resource.type}?_count=50`, { org });
+        if (res.status !== 200) continue;
+        const bundle = (await res.json()) as Bundle;
+        for (const entry of bundle.entry ?? []) if (entry.resource?.id) ids.add(entry.resource.id);
+      }
+    }
+    instances.set(resource.type, ids);
+  }
+}, 120_000);
+afterAll(async () => h?.stop());
+
+/** One case with everything a participant can create or cause: initiative, invitations, notifications, consent. */
+async function seedCase(): Promise<void> {
+  const created = await h.request('/fhir/Task', {
+    method: 'POST',
+    org: ORGS.regionWard,
+    body: JSON.stringify(sipInitiative({ identifier: 'probe-1' })),
+  });
+  expect(created.status).toBe(201);
+  const task = (await created.json()) as { id: string };
+  // consent learns of the case from sip.case.initiated, a moment after the 201.
+  await eventually(
+    async () => {
+      const consent = await h.request('/fhir/Consent', {
+        method: 'POST',
+        org: ORGS.regionWard,
+        body: JSON.stringify(consentFor(task.id)),
+      });
+      if (consent.status === 403) return undefined;
+      expect(consent.status, await consent.clone().text()).toBe(201);
+      return true;
+    },
+    10_000,
+    'consent accepted',
+  );
+  await eventually(async () => {
+    const res = await h.request(`/fhir/Communication?recipient=${ORGS.municipalityHomeCare}`, {
+      org: ORGS.municipalityHomeCare,
+    });
+    const bundle = (await res.json()) as Bundle;
+    return (bundle.entry ?? []).length > 0 ? true : undefined;
+  }, 10_000);
+}
+
+function consentFor(caseId: string): Record<string, unknown> {
+  const person = { system: 'http://electronichealth.se/identifier/personnummer', value: '191212121212' };
+  return {
+    resourceType: 'Consent',
+    extension: [
+      {
+        url: 'https://samsyn.se/fhir/StructureDefinition/sip-case',
+        valueReference: { reference: `Task/${caseId}` },
+      },
+    ],
+    status: 'active',
+    scope: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }],
+    },
+    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+    patient: { identifier: person },
+    dateTime: '2026-11-20T09:00:00+01:00',
+    performer: [{ identifier: person }],
+    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+    provision: {
+      type: 'permit',
+      period: { start: '2026-11-20', end: '2027-11-20' },
+      actor: PARTICIPANTS.map((org) => ({
+        role: {
+          coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }],
+        },
+        reference: { identifier: { system: HSA, value: org } },
+      })),
+    },
+  };
+}
+
+/** Every request the CapabilityStatement says `resource` answers, aimed at instance `id`. */
+function probesFor(resource: RestResource, id: string): Probe[] {
+  const base = `/fhir/${resource.type}`;
+  const body = JSON.stringify({ resourceType: resource.type, id });
+  const probes: Probe[] = [];
+  for (const { code } of resource.interaction ?? []) {
+    switch (code) {
+      case 'read':
+        probes.push({ method: 'GET', path: `${base}/${id}` });
+        break;
+      case 'vread':
+        probes.push({ method: 'GET', path: `${base}/${id}/_history/1` });
+        break;
+      case 'history-instance':
+        probes.push({ method: 'GET', path: `${base}/${id}/_history` });
+        break;
+      case 'update':
+        probes.push({ method: 'PUT', path: `${base}/${id}`, body });
+        break;
+      case 'patch':
+        probes.push({ method: 'PATCH', path: `${base}/${id}`, body: '[]' });
+        break;
+      case 'delete':
+        probes.push({ method: 'DELETE', path: `${base}/${id}` });
+        break;
+      case 'create':
+        probes.push({ method: 'POST', path: base, body });
+        break;
+      case 'search-type':
+        probes.push({ method: 'GET', path: base });
+        break;
+      default:
+        throw new Error(`The probes do not know interaction ${code} on ${resource.type}; add it here`);
+    }
+  }
+  for (const op of resource.operation ?? []) {
+    probes.push({ method: 'POST', path: `${base}/${id}/$${op.name}`, body: '{"resourceType":"Parameters"}' });
+    probes.push({ method: 'GET', path: `${base}/$${op.name}` });
+  }
+  return probes;
+}
+
+async function send(probe: Probe, org?: string, scopes?: string[]): Promise<Response> {
+  return h.request(probe.path, {
+    method: probe.method,
+    ...(probe.body ? { body: probe.body } : {}),
+    ...(probe.method === 'PATCH' ? { headers: { 'content-type': 'application/json-patch+json' } } : {}),
+    ...(org ? { org } : {}),
+    ...(scopes ? { claims: { scopes } } : {}),
+  });
+}
+
+async function expectOutcome(res: Response, status: number, probe: Probe, who: string): Promise<void> {
+  const text = await res.text();
+  expect(res.status, `${probe.method} ${probe.path} ${who}: ${text.slice(0, 300)}`).toBe(status);
+  expect((JSON.parse(text) as OperationOutcome).resourceType).toBe('OperationOutcome');
+}
+
+describe('probes generated from the CapabilityStatement', () => {
+  it('declares resource types, each with interactions to probe', () => {
+    expect(resources.length).toBeGreaterThan(0);
+    for (const r of resources) expect(r.interaction?.length ?? 0, r.type).toBeGreaterThan(0);
+  });
+
+  it('refuses every interaction and operation without a token with 401', async () => {
+    let count = 0;
+    for (const resource of resources) {
+      for (const probe of probesFor(resource, 'probe-id')) {
+        await expectOutcome(await send(probe), 401, probe, 'without a token');
+        count++;
+      }
+    }
+    expect(count).toBeGreaterThan(resources.length);
+  });
+
+  it('refuses every interaction with 403 when the token has scopes only for another resource type', async () => {
+    for (const resource of resources) {
+      const id = [...(instances.get(resource.type) ?? [])][0] ?? 'probe-id';
+      const other = resource.type === 'Basic' ? 'Patient' : 'Basic';
+      for (const probe of probesFor(resource, id)) {
+        if (probe.path.includes('$')) continue; // operations check their own scopes and are probed below
+        const res = await send(probe, ORGS.regionWard, [`user/${other}.cruds`]);
+        await expectOutcome(res, 403, probe, `with scopes for ${other} only`);
+      }
+    }
+  });
+
+  it('has a case instance of every readable type to probe as a foreign organisation', () => {
+    const readable = resources.filter(
+      (r) => !SHARED_TYPES.has(r.type) && r.interaction?.some((i) => i.code === 'read'),
+    );
+    for (const r of readable) {
+      expect(instances.get(r.type)?.size ?? 0, `no seeded ${r.type}: extend seedCase()`).toBeGreaterThan(0);
+    }
+  });
+
+  it('answers a foreign organisation like a missing resource (404) on every instance interaction', async () => {
+    let count = 0;
+    for (const resource of resources.filter((r) => !SHARED_TYPES.has(r.type))) {
+      for (const id of instances.get(resource.type) ?? []) {
+        for (const probe of probesFor(resource, id)) {
+          if (probe.method === 'POST' && !probe.path.includes('$')) continue; // create is not about an instance
+          if (probe.path === `/fhir/${resource.type}`) continue; // search is checked below
+          if (probe.path.startsWith(`/fhir/${resource.type}/$`)) continue; // type-level operation
+          await expectOutcome(await send(probe, ORGS.outsider), 404, probe, 'as a foreign organisation');
+          count++;
+        }
+      }
+    }
+    expect(count).toBeGreaterThan(0);
+  });
+
+  it('lets any authenticated unit read the shared terminology', async () => {
+    for (const type of SHARED_TYPES) {
+      const ids = [...(instances.get(type) ?? [])];
+      expect(ids.length, type).toBeGreaterThan(0);
+      for (const id of ids)
+        expect((await h.request(`/fhir/${type}/${id}`, { org: ORGS.outsider })).status).toBe(200);
+    }
+  });
+
+  it("never lists another organisation's instances in a foreign organisation's search", async () => {
+    for (const resource of resources.filter((r) => !SHARED_TYPES.has(r.type))) {
+      if (!resource.interaction?.some((i) => i.code === 'search-type')) continue;
+      const res = await h.request(`/fhir/${resource.type}`, { org: ORGS.outsider });
+      expect(res.status, resource.type).toBe(200);
+      const bundle = (await res.json()) as Bundle;
+      const seen = (bundle.entry ?? []).map((e) => e.resource?.id);
+      for (const id of instances.get(resource.type) ?? []) expect(seen, resource.type).not.toContain(id);
+    }
+  });
+});
