@@ -13,6 +13,8 @@ import { communications, inbox } from './db/schema.ts';
 import { Mailer } from './email/mailer.ts';
 import { LiveHub } from './live/hub.ts';
 import { notificationHandlers } from './notify/apply.ts';
+import { SubscriptionDeliverer } from './subscription/deliver.ts';
+import { subscriptionCapability, subscriptionRoutes } from './subscription/routes.ts';
 
 export const SERVICE = 'notification';
 
@@ -35,6 +37,15 @@ export function createNotificationService(deps: ServiceDeps): ServiceInstance {
     },
   });
 
+  const deliverer = new SubscriptionDeliverer({
+    db,
+    fhirBase: `${config.NOTIFICATION_PUBLIC_URL.replace(/\/$/, '')}/fhir`,
+    pollMs: config.NOTIFICATION_WORKER_POLL_MS,
+    backoffMs: config.NOTIFICATION_HOOK_BACKOFF_MS,
+    errorAfter: config.NOTIFICATION_HOOK_ERROR_AFTER,
+    log,
+  });
+
   /** After an event's transaction commits: push the new notifications to open inboxes and wake the workers. */
   async function afterApply(event: ConsumedEvent): Promise<void> {
     const created = await db
@@ -43,6 +54,7 @@ export function createNotificationService(deps: ServiceDeps): ServiceInstance {
       .where(eq(communications.sourceEventId, event.attrs.id));
     for (const c of created) live.publish(c.org, { id: c.id, change: 'created' });
     if (created.length > 0) mailer.kick();
+    deliverer.kick();
   }
 
   const handlers = notificationHandlers();
@@ -65,10 +77,11 @@ export function createNotificationService(deps: ServiceDeps): ServiceInstance {
   );
   const fhir = new Hono<AppEnv>();
   fhir.route('/Communication', communicationRoutes({ db, live }));
+  fhir.route('/Subscription', subscriptionRoutes({ db, onCreated: () => deliverer.kick() }));
   return {
     name: SERVICE,
     fhir,
-    capability,
+    capability: [...capability, subscriptionCapability],
     migrate: () =>
       migrate(database, {
         schema: SERVICE,
@@ -78,10 +91,11 @@ export function createNotificationService(deps: ServiceDeps): ServiceInstance {
       await bus.ensureStreams(['INVITATION', 'CONSENT', 'PLAN', 'NOTIFICATION']);
       for (const c of consumers) await c.start();
       mailer.start();
+      deliverer.start();
     },
     stop: async () => {
       await Promise.all(consumers.map((c) => c.drain()));
-      await mailer.stop();
+      await Promise.all([mailer.stop(), deliverer.stop()]);
     },
     checks: { [`${SERVICE}-database`]: () => database.ping(), nats: () => bus.ping() },
   };

@@ -178,7 +178,11 @@ export async function recordTopicEvent<N extends EventName>(
       if (TOPICS[change.topic] !== sub.topic || !matchesFilters(sub.filters, change.facts)) continue;
       const [numbered] = await tx
         .update(subscriptions)
-        .set({ eventsSinceStart: sql`${subscriptions.eventsSinceStart} + 1` })
+        .set({
+          eventsSinceStart: sql`${subscriptions.eventsSinceStart} + 1`,
+          // Deliver now, unless the endpoint is failing and the subscription is backing off.
+          nextAttemptAt: sql`case when ${subscriptions.failures} = 0 then now() else ${subscriptions.nextAttemptAt} end`,
+        })
         .where(eq(subscriptions.id, sub.id))
         .returning({ n: subscriptions.eventsSinceStart });
       if (!numbered) continue;
