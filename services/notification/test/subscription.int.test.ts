@@ -298,7 +298,7 @@ describe('notifications', () => {
     ).json()) as Bundle;
     assertValidFhir(events);
     expect(statusOf(events).events).toEqual([expect.objectContaining({ 'event-number': '2' })]);
-    expect((events.entry?.[1]?.resource as Task).status).toBe('accepted');
+    expect((events.entry?.[1]?.resource as Task | undefined)?.status).toBe('accepted');
     const bad = await h.request(`/fhir/Subscription/${sub.id}/$events?eventsSinceNumber=two`, {
       org: ORGS.municipalitySocial,
     });
