@@ -70,6 +70,21 @@ async function seedCase(): Promise<void> {
     10_000,
     'consent accepted',
   );
+  // plan-store learns of the case and the consent from their events; a draft plan is enough to probe.
+  await eventually(
+    async () => {
+      const plan = await h.request('/fhir/CarePlan', {
+        method: 'POST',
+        org: ORGS.regionWard,
+        body: JSON.stringify(draftPlan(task.id)),
+      });
+      if (plan.status === 404 || plan.status === 403) return undefined;
+      expect(plan.status, await plan.clone().text()).toBe(201);
+      return true;
+    },
+    10_000,
+    'draft plan accepted',
+  );
   await eventually(async () => {
     const res = await h.request(`/fhir/Communication?recipient=${ORGS.municipalityHomeCare}`, {
       org: ORGS.municipalityHomeCare,
@@ -90,6 +105,20 @@ async function seedCase(): Promise<void> {
     }),
   });
   expect(subscription.status, await subscription.clone().text()).toBe(201);
+}
+
+function draftPlan(caseId: string): Record<string, unknown> {
+  return {
+    resourceType: 'CarePlan',
+    status: 'draft',
+    intent: 'plan',
+    title: 'SIP (utkast)',
+    subject: {
+      identifier: { system: 'http://electronichealth.se/identifier/personnummer', value: '191212121212' },
+    },
+    supportingInfo: [{ reference: `Task/${caseId}` }],
+    author: { type: 'Organization', identifier: { system: HSA, value: ORGS.regionWard } },
+  };
 }
 
 function consentFor(caseId: string): Record<string, unknown> {
@@ -220,7 +249,7 @@ describe('probes generated from the CapabilityStatement', () => {
     }
   });
 
-  it('answers a foreign organisation like a missing resource (404) on every instance interaction', async () => {
+  it('answers a foreign organisation exactly like a missing resource on every instance interaction', async () => {
     let count = 0;
     for (const resource of resources.filter((r) => !SHARED_TYPES.has(r.type))) {
       for (const id of instances.get(resource.type) ?? []) {
@@ -228,7 +257,24 @@ describe('probes generated from the CapabilityStatement', () => {
           if (probe.method === 'POST' && !probe.path.includes('$')) continue; // create is not about an instance
           if (probe.path === `/fhir/${resource.type}`) continue; // search is checked below
           if (probe.path.startsWith(`/fhir/${resource.type}/$`)) continue; // type-level operation
-          await expectOutcome(await send(probe, ORGS.outsider), 404, probe, 'as a foreign organisation');
+          const res = await send(probe, ORGS.outsider);
+          if (probe.method === 'GET') {
+            await expectOutcome(res, 404, probe, 'as a foreign organisation');
+          } else {
+            // A change or an operation may check its input before it looks the instance up; what matters is that
+            // the answer is a refusal and the same as for an id that does not exist, so ids cannot be probed.
+            const missing = await send(
+              { ...probe, path: probe.path.replace(id, crypto.randomUUID()) },
+              ORGS.outsider,
+            );
+            expect(res.status, `${probe.method} ${probe.path}`).toBeGreaterThanOrEqual(400);
+            await expectOutcome(
+              res,
+              missing.status,
+              probe,
+              'as a foreign organisation, compared with a missing id',
+            );
+          }
           count++;
         }
       }

@@ -4,6 +4,7 @@ import { Bus } from '@samsyn/bus';
 import { type Database, migrate, openPostgres } from '@samsyn/db';
 import {
   CODE_SYSTEMS,
+  type CodeSystem,
   capabilityStatement,
   fhirErrorHandler,
   fhirNotFound,
@@ -58,6 +59,8 @@ export interface ServiceInstance {
   capability: ResourceCapability[];
   /** Extra non-FHIR pages (e.g. the staff inbox), mounted at the root. */
   pages?: Hono;
+  /** Code systems the service defines itself, served under /fhir/CodeSystem/<id> beside the shared ones. */
+  codeSystems?: readonly CodeSystem[];
   /** Applies migrations; must run before start(). */
   migrate(): Promise<void>;
   /** Starts consumers, the outbox relay and timers. */
@@ -122,7 +125,9 @@ export function composeApp(options: ComposeOptions): Hono<AppEnv> {
   });
   app.get('/fhir/CodeSystem/:id', (c) => {
     requireScope(c.var.auth, 'CodeSystem', 'r');
-    const cs = CODE_SYSTEMS.find((s) => s.id === c.req.param('id'));
+    const cs = [...CODE_SYSTEMS, ...options.services.flatMap((s) => s.codeSystems ?? [])].find(
+      (s) => s.id === c.req.param('id'),
+    );
     if (!cs) throw new NotFound('CodeSystem', c.req.param('id'));
     return sendResource(c, cs);
   });
