@@ -98,6 +98,7 @@ export function parseSearch(
       problems.push(`Search parameter '${name}' has an empty value`);
       continue;
     }
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
     if (/[\u0000-\u001f]/.test(raw)) {
       problems.push(`Search parameter '${name}' contains a control character`);
       continue;
