@@ -41,6 +41,11 @@ export interface ConsumerOptions {
   backoffMs?: number[];
   /** Messages applied at once by this replica. */
   concurrency?: number;
+  /**
+   * Apply messages with the same CloudEvents subject (the aggregate, e.g. the case) one after another in stream
+   * order, while different subjects run in parallel up to `concurrency`.
+   */
+  orderBySubject?: boolean;
   onOutcome?: (
     outcome: 'applied' | 'duplicate' | 'ignored' | 'retried' | 'dead-lettered',
     type: string,
@@ -67,6 +72,8 @@ export class EventConsumer {
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
   private inFlight = new Set<Promise<void>>();
+  /** The last message in flight per subject, when ordering by subject. */
+  private readonly tails = new Map<string, Promise<void>>();
   private readonly decoder = new TextDecoder();
 
   constructor(
@@ -112,7 +119,15 @@ export class EventConsumer {
 
   private async pump(messages: ConsumerMessages, concurrency: number): Promise<void> {
     for await (const msg of messages) {
-      const p = this.process(msg).finally(() => this.inFlight.delete(p));
+      const key = this.options.orderBySubject ? msg.headers?.get('ce-subject') || undefined : undefined;
+      const before = key ? this.tails.get(key) : undefined;
+      // process() never rejects: every failure ends in an ack, nak or dead letter.
+      const run = before ? before.then(() => this.process(msg)) : this.process(msg);
+      const p = run.finally(() => {
+        this.inFlight.delete(p);
+        if (key && this.tails.get(key) === p) this.tails.delete(key);
+      });
+      if (key) this.tails.set(key, p);
       this.inFlight.add(p);
       if (this.inFlight.size >= concurrency) await Promise.race(this.inFlight);
     }

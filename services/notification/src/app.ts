@@ -15,6 +15,7 @@ import jsonpatch, { type Operation } from 'fast-json-patch';
 import { type Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { fromParameters, readPreferences, savePreference, toParameters } from './email/preference.ts';
+import { kallelseFor, toBinary } from './kallelse/kallelse.ts';
 import type { LiveHub } from './live/hub.ts';
 import { markCommunication } from './mark-communication/mark.ts';
 import {
@@ -45,7 +46,8 @@ export const capability: ResourceCapability[] = [
     ],
     documentation:
       'Notifications to staff units. PATCH (JSON Patch) or $mark changes the inbox-state extension; $stream is a ' +
-      'Server-Sent Events feed of changes; $email-preference reads or sets e-mail delivery.',
+      'Server-Sent Events feed of changes; $email-preference reads or sets e-mail delivery; $kallelse renders the ' +
+      "citizen's meeting letter (appointment, language).",
   },
 ];
 
@@ -144,6 +146,26 @@ export function communicationRoutes(deps: CommunicationDeps): Hono<AppEnv> {
     const input = fromParameters(await readResource(c, 'Parameters'));
     await savePreference(db, c.var.auth.org, c.var.auth.subject, input);
     return sendResource(c, toParameters(await readPreferences(db, c.var.auth.org, c.var.auth.subject)));
+  });
+
+  // The citizen kallelse for a meeting: HTML to print (Accept: text/html) or a Binary holding it.
+  app.get('/$kallelse', async (c) => {
+    requireScope(c.var.auth, 'Communication', 'r');
+    const q = new URL(c.req.url).searchParams;
+    for (const key of q.keys()) {
+      if (key !== 'appointment' && key !== 'language') {
+        throw new InvalidRequest(
+          'invalid-parameters',
+          `Unknown $kallelse parameter '${key}'; supported: appointment, language`,
+        );
+      }
+    }
+    const appointment = q.get('appointment') ?? '';
+    const kallelse = await kallelseFor(db, appointment, q.get('language') || undefined, c.var.auth.org);
+    if (/text\/html/.test(c.req.header('accept') ?? '')) {
+      return c.html(kallelse.html, 200, { 'content-language': kallelse.language });
+    }
+    return sendResource(c, toBinary(kallelse, appointment));
   });
 
   app.get('/:id', async (c) => {

@@ -14,6 +14,8 @@ export const notificationConfigSchema = z.object({
   NOTIFICATION_EMAIL_BACKOFF_MS: msList.default([60_000, 300_000, 900_000, 3_600_000]),
   /** Public address of the service (links in e-mails). */
   NOTIFICATION_PUBLIC_URL: z.url().default('http://localhost:8080'),
+  /** Where the staff inbox pages reach the FHIR API from the server (default: the origin the browser used). */
+  NOTIFICATION_FHIR_BASE: z.url().optional(),
   /** How often the e-mail and subscription workers look for due work when nothing woke them. */
   NOTIFICATION_WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   /** Delay before each retry of a failed rest-hook delivery (the last value repeats while in error). */

@@ -11,6 +11,7 @@ import { capability, communicationRoutes } from './app.ts';
 import { notificationConfigSchema } from './config.ts';
 import { communications, inbox } from './db/schema.ts';
 import { Mailer } from './email/mailer.ts';
+import { inboxRoutes } from './inbox/routes.ts';
 import { LiveHub } from './live/hub.ts';
 import { notificationHandlers } from './notify/apply.ts';
 import { SubscriptionDeliverer } from './subscription/deliver.ts';
@@ -68,6 +69,8 @@ export function createNotificationService(deps: ServiceDeps): ServiceInstance {
         log,
         handlers,
         concurrency: config.NOTIFICATION_CONSUMER_CONCURRENCY,
+        // Events of one case apply in order (a meeting after its case), different cases in parallel.
+        orderBySubject: true,
         // A case-wide event that arrives before its case waits a little and tries again.
         backoffMs: [250, 1000, 2000, 5000, 15_000, 30_000],
         afterApply,
@@ -82,6 +85,10 @@ export function createNotificationService(deps: ServiceDeps): ServiceInstance {
     name: SERVICE,
     fhir,
     capability: [...capability, subscriptionCapability],
+    pages: inboxRoutes({
+      ...(deps.devTokens ? { devTokens: deps.devTokens } : {}),
+      ...(config.NOTIFICATION_FHIR_BASE ? { fhirBase: config.NOTIFICATION_FHIR_BASE } : {}),
+    }),
     migrate: () =>
       migrate(database, {
         schema: SERVICE,

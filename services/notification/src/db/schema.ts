@@ -165,6 +165,23 @@ export const subscriptionEvents = notificationSchema.table(
   ],
 );
 
+/** The SIP meetings as booked (from sip.meeting.*), for the citizen kallelse letter. No person data. */
+export const meetings = notificationSchema.table('meeting', {
+  appointmentId: uuid('appointment_id').primaryKey(),
+  caseId: uuid('case_id').notNull(),
+  start: timestamp('start', { withTimezone: true }).notNull(),
+  end: timestamp('end', { withTimezone: true }).notNull(),
+  mode: text('mode').notNull(),
+  location: jsonb('location').$type<{ place?: string; url?: string; phone?: string }>(),
+  /** BCP 47 code of the person's preferred language, as the booking named it. */
+  language: text('language'),
+  orgs: jsonb('orgs').$type<string[]>().notNull(),
+  orgNames: jsonb('org_names').$type<Record<string, string>>(),
+  personProtected: boolean('person_protected').notNull().default(false),
+  status: text('status').notNull().default('booked'),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 export const outbox = outboxTable(notificationSchema);
 export const inbox = inboxTable(notificationSchema);
 
@@ -173,3 +190,4 @@ export type NewCommunication = typeof communications.$inferInsert;
 export type SubscriptionRow = typeof subscriptions.$inferSelect;
 export type SubscriptionEventRow = typeof subscriptionEvents.$inferSelect;
 export type EmailPreferenceRow = typeof emailPreferences.$inferSelect;
+export type MeetingRow = typeof meetings.$inferSelect;

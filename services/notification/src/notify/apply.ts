@@ -5,10 +5,10 @@ import type { ConsumedEvent, Handler, Handlers } from '@samsyn/bus';
 import type { EventName } from '@samsyn/contracts';
 import type { Tx } from '@samsyn/db';
 import { eq, sql } from 'drizzle-orm';
-import { type CommunicationRow, caseParties, communications } from '../db/schema.ts';
+import { type CommunicationRow, caseParties, communications, meetings } from '../db/schema.ts';
 import { planEmails } from '../email/plan.ts';
 import { recordTopicEvent } from '../subscription/topics.ts';
-import { type Draft, NEEDS_PARTIES, type Party, partiesIn, RULES } from './rules.ts';
+import { type Draft, NEEDS_PARTIES, NEEDS_REQUESTER, type Party, partiesIn, RULES } from './rules.ts';
 
 /** The case is not known yet (its sip.case.initiated is still on its way): retried with backoff, not lost. */
 export class CaseNotKnownYet extends Error {}
@@ -32,6 +32,44 @@ async function rememberParties(tx: Tx, caseId: string, parties: Party[]): Promis
       setWhere: sql`(case excluded.role when 'requester' then 3 when 'lead' then 2 when 'invitee' then 1 else 0 end)
         > (case ${caseParties.role} when 'requester' then 3 when 'lead' then 2 when 'invitee' then 1 else 0 end)`,
     });
+}
+
+/** Keeps the meeting as booked, for the citizen kallelse (place, language, units; never the person). */
+async function rememberMeeting<N extends EventName>(
+  tx: Tx,
+  name: N,
+  data: ConsumedEvent<N>['data'],
+): Promise<void> {
+  if (name === 'meetingScheduled') {
+    const d = data as ConsumedEvent<'meetingScheduled'>['data'];
+    const values = {
+      caseId: d.caseId,
+      start: new Date(d.start),
+      end: new Date(d.end),
+      mode: d.mode,
+      location: d.location ?? null,
+      language: d.language ?? null,
+      orgs: d.orgs,
+      orgNames: d.orgNames ?? null,
+      personProtected: d.personProtected ?? false,
+      status: 'booked',
+      updatedAt: new Date(d.at),
+    };
+    await tx
+      .insert(meetings)
+      .values({ appointmentId: d.appointmentId, ...values })
+      .onConflictDoUpdate({
+        target: meetings.appointmentId,
+        set: values,
+        setWhere: sql`${meetings.updatedAt} <= excluded.updated_at`,
+      });
+  } else if (name === 'meetingCancelled' || name === 'meetingHeld') {
+    const d = data as ConsumedEvent<'meetingCancelled'>['data'];
+    await tx
+      .update(meetings)
+      .set({ status: name === 'meetingCancelled' ? 'cancelled' : 'held' })
+      .where(eq(meetings.appointmentId, d.appointmentId));
+  }
 }
 
 export function dedupeKey(draft: Pick<Draft, 'type' | 'recipientOrg' | 'meaning'>): string {
@@ -85,9 +123,11 @@ export async function applyEvent<N extends EventName>(
     .select({ org: caseParties.org, role: caseParties.role })
     .from(caseParties)
     .where(eq(caseParties.caseId, data.caseId));
-  if (NEEDS_PARTIES.has(name) && parties.length === 0) {
+  const requesterUnknown = NEEDS_REQUESTER.has(name) && !parties.some((p) => p.role === 'requester');
+  if ((NEEDS_PARTIES.has(name) && parties.length === 0) || requesterUnknown) {
     throw new CaseNotKnownYet(`case ${data.caseId} is not known yet; waiting for its sip.case.initiated`);
   }
+  await rememberMeeting(tx, name, event.data);
   await recordTopicEvent(tx, name, event);
   if (!rule) return;
   await storeDrafts(tx, rule(event.data, parties, event.attrs.id), {

@@ -532,6 +532,12 @@ export const NEEDS_PARTIES: ReadonlySet<EventName> = new Set<EventName>([
   'caseTransitioned',
 ]);
 
+/** Events that notify the case's initiator, who is known only from the case's own events. */
+export const NEEDS_REQUESTER: ReadonlySet<EventName> = new Set<EventName>([
+  'meetingScheduled',
+  'consentGiven',
+]);
+
 /** The parties an event teaches: who takes part in the case, in which role. */
 export function partiesIn<N extends EventName>(name: N, data: EventPayload<N>): Party[] {
   const d = data as Record<string, unknown>;

@@ -120,13 +120,13 @@ export class SubscriptionDeliverer {
     else if (pending.length > 0) kind = 'event-notification';
     else if (row.heartbeatSeconds !== null || row.status === 'error') kind = 'heartbeat';
     else {
-      await this.release(row.id, null, now);
+      await this.release(row, null, now);
       return;
     }
     if (kind === 'heartbeat' && row.status !== 'error' && row.lastSentAt) {
       const dueAt = row.lastSentAt.getTime() + (row.heartbeatSeconds ?? 0) * 1000;
       if (dueAt > now.getTime()) {
-        await this.release(row.id, new Date(dueAt), now);
+        await this.release(row, new Date(dueAt), now);
         return;
       }
     }
@@ -161,6 +161,8 @@ export class SubscriptionDeliverer {
           : row.heartbeatSeconds
             ? new Date(Date.now() + row.heartbeatSeconds * 1000)
             : new Date(Date.now() + IDLE_MS);
+        // An event recorded while this delivery ran moved next_attempt_at below the lease: keep that wake-up.
+        const leaseEnd = row.nextAttemptAt.toISOString();
         await tx
           .update(subscriptions)
           .set({
@@ -168,7 +170,7 @@ export class SubscriptionDeliverer {
             failures: 0,
             lastError: null,
             lastSentAt: new Date(),
-            nextAttemptAt: next,
+            nextAttemptAt: sql`case when ${subscriptions.nextAttemptAt} < ${leaseEnd}::timestamptz then ${subscriptions.nextAttemptAt} else ${next.toISOString()}::timestamptz end`,
             ...(row.status !== 'active'
               ? { versionId: sql`${subscriptions.versionId} + 1`, lastUpdated: new Date() }
               : {}),
@@ -203,11 +205,14 @@ export class SubscriptionDeliverer {
       );
   }
 
-  private async release(id: string, at: Date | null, now: Date): Promise<void> {
+  private async release(row: SubscriptionRow, at: Date | null, now: Date): Promise<void> {
+    const next = (at ?? new Date(now.getTime() + IDLE_MS)).toISOString();
     await this.options.db
       .update(subscriptions)
-      .set({ nextAttemptAt: at ?? new Date(now.getTime() + IDLE_MS) })
-      .where(eq(subscriptions.id, id));
+      .set({
+        nextAttemptAt: sql`case when ${subscriptions.nextAttemptAt} < ${row.nextAttemptAt.toISOString()}::timestamptz then ${subscriptions.nextAttemptAt} else ${next}::timestamptz end`,
+      })
+      .where(eq(subscriptions.id, row.id));
   }
 
   /** Posts the Bundle; undefined on a 2xx, else what went wrong (no body content is logged). */
