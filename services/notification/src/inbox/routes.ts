@@ -255,6 +255,12 @@ export function inboxRoutes(deps: InboxDeps): Hono {
         body: JSON.stringify(patch),
       });
       if (res.ok) return c.redirect(`/inbox/case/${caseId}?ok=${answer}`, 303);
+      // After a forward the unit no longer owns the invitation, so the API's read-back answers 404 (SPEC §7):
+      // if the invitation is gone from this unit's view, the forward took effect.
+      if (answer === 'forward' && res.status === 404) {
+        const after = await api(c, user, `/Task/${invitation}`);
+        if (after.status === 404) return c.redirect(`/inbox/case/${caseId}?ok=forward`, 303);
+      }
       error = `Svaret kunde inte sparas: ${await problem(res)}`;
     }
     return c.html(
