@@ -5,7 +5,6 @@ import { existsSync } from 'node:fs';
 import type { Bundle, Communication, Task } from '@samsyn/fhir';
 import { listen, type RunningServer } from '@samsyn/platform';
 import { eventually, type Harness, ORGS, sipInitiative, startHarness } from '@samsyn/testkit';
-import type { Hono } from 'hono';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_FACTORIES } from '../src/samsyn.ts';
@@ -67,17 +66,14 @@ describe('the staff inbox in Chromium', () => {
     const page = await browser.newPage();
     try {
       await signIn(page, ORGS.municipalityHomeCare);
-      const marker = await page.evaluate(() => {
-        (window as unknown as { marker: number }).marker = 42;
-        return 42;
-      });
+      const marker = await page.evaluate('window.marker = 42');
       const task = await initiate('inbox-live-1');
       const item = page.locator('#notes li', {
         hasText: 'Er enhet är kallad till en samordnad individuell plan',
       });
       await item.first().waitFor({ timeout: 20_000 });
       // Still the same document: it arrived over the live stream, not through a reload.
-      expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(marker);
+      expect(await page.evaluate('window.marker')).toBe(marker);
       expect(await page.locator('#live').textContent()).toMatch(
         /^Ny notis: Inbjudan eller kallelse till SIP\./,
       );
@@ -198,7 +194,7 @@ describe('the staff inbox in Chromium', () => {
     try {
       await signIn(page, ORGS.municipalityHomeCare);
       await page.keyboard.press('Tab');
-      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Hoppa till innehållet');
+      expect(await page.evaluate('document.activeElement?.textContent')).toBe('Hoppa till innehållet');
       const first = page.locator('#notes li').first();
       const id = await first.getAttribute('data-id');
       await first.getByRole('button', { name: /^Markera som klar/ }).focus();
@@ -213,10 +209,7 @@ describe('the staff inbox in Chromium', () => {
       expect(await page.locator('#notes li').count()).toBe(1);
       // Every form control has a label.
       const unlabelled = await page.evaluate(
-        () =>
-          [...document.querySelectorAll('input:not([type=hidden]), select, textarea')].filter(
-            (el) => !(el as HTMLInputElement).labels?.length,
-          ).length,
+        "[...document.querySelectorAll('input:not([type=hidden]), select, textarea')].filter((el) => !el.labels?.length).length",
       );
       expect(unlabelled).toBe(0);
     } finally {
