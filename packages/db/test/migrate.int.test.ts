@@ -51,5 +51,6 @@ describe('migrate on embedded PGlite', () => {
     } finally {
       await database.close();
     }
-  });
+    // Starting PGlite's WebAssembly PostgreSQL takes tens of seconds on a loaded CI machine.
+  }, 120_000);
 });
