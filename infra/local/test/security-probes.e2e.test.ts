@@ -2,6 +2,7 @@
 // anyone writing a test for it: no token → 401, scopes that do not name the type → 403, another org → 404 (SPEC §7).
 import type { Bundle, CapabilityStatement, OperationOutcome } from '@samsyn/fhir';
 import { eventually, type Harness, HSA, ORGS, sipInitiative, startHarness } from '@samsyn/testkit';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_FACTORIES } from '../src/samsyn.ts';
 
@@ -70,6 +71,7 @@ async function seedCase(): Promise<void> {
     10_000,
     'consent accepted',
   );
+  await holdMeetingWithAbsence(task.id);
   // plan-store learns of the case and the consent from their events; a draft plan is enough to probe.
   await eventually(
     async () => {
@@ -105,6 +107,70 @@ async function seedCase(): Promise<void> {
     }),
   });
   expect(subscription.status, await subscription.clone().text()).toBe(201);
+}
+
+/** A meeting (Appointment) held with the summoned unit absent, which reports a deviation (Flag). */
+async function holdMeetingWithAbsence(caseId: string): Promise<void> {
+  const start = new Date(Date.now() + 48 * 3_600_000);
+  const booking = {
+    resourceType: 'Appointment',
+    status: 'booked',
+    appointmentType: {
+      coding: [{ system: 'https://samsyn.se/fhir/CodeSystem/sip-meeting-mode', code: 'phone' }],
+    },
+    supportingInformation: [{ reference: `Task/${caseId}` }],
+    start: start.toISOString(),
+    end: new Date(start.getTime() + 3_600_000).toISOString(),
+    contained: [
+      { resourceType: 'Location', id: 'place', telecom: [{ system: 'phone', value: '+46 8 123 456' }] },
+    ],
+    participant: [{ actor: { reference: '#place' }, status: 'accepted' }],
+  };
+  // The case becomes invited once the consent service's sip.consent.given reaches the invitation service.
+  const booked = await eventually(
+    async () => {
+      const res = await h.request('/fhir/Appointment', {
+        method: 'POST',
+        org: ORGS.regionWard,
+        body: JSON.stringify(booking),
+      });
+      if (res.status === 409) return undefined;
+      expect(res.status, await res.clone().text()).toBe(201);
+      return (await res.json()) as { id: string };
+    },
+    10_000,
+    'meeting booked',
+  );
+  // A meeting is booked ahead; to record attendance the probe moves it into the past in the database.
+  await h.database.db.execute(
+    sql`update invitation.appointment set start = now() - interval '26 hours', "end" = now() - interval '25 hours' where id = ${booked.id}`,
+  );
+  const past = (await (
+    await h.request(`/fhir/Appointment/${booked.id}`, { org: ORGS.regionWard })
+  ).json()) as {
+    meta: { versionId: string };
+    status: string;
+    participant: { actor?: { identifier?: { value?: string } }; extension?: unknown[] }[];
+  };
+  past.status = 'fulfilled';
+  for (const p of past.participant) {
+    const org = p.actor?.identifier?.value;
+    if (org) {
+      p.extension = [
+        {
+          url: 'https://samsyn.se/fhir/StructureDefinition/attendance',
+          valueCode: org === ORGS.municipalityHomeCare ? 'absent' : 'attended',
+        },
+      ];
+    }
+  }
+  const held = await h.request(`/fhir/Appointment/${booked.id}`, {
+    method: 'PUT',
+    org: ORGS.regionWard,
+    headers: { 'if-match': `W/"${past.meta.versionId}"` },
+    body: JSON.stringify(past),
+  });
+  expect(held.status, await held.clone().text()).toBe(200);
 }
 
 function draftPlan(caseId: string): Record<string, unknown> {
