@@ -63,8 +63,12 @@ function origin(url: string): string {
 }
 
 function stateFromParameters(body: Record<string, unknown>): InboxState {
-  const params = (body.parameter ?? []) as { name?: string; valueCode?: string; valueString?: string }[];
-  const state = params.find((p) => p.name === 'state');
+  const params = (Array.isArray(body.parameter) ? body.parameter : []) as {
+    name?: string;
+    valueCode?: string;
+    valueString?: string;
+  }[];
+  const state = params.find((p) => p?.name === 'state');
   const value = state?.valueCode ?? state?.valueString;
   if (body.resourceType !== 'Parameters' || !value || !(INBOX_STATES as readonly string[]).includes(value)) {
     throw new InvalidRequest(

@@ -153,6 +153,12 @@ describe('marking read and done', () => {
     const res = await mark(received.id as string, 'archived');
     expect(res.status).toBe(400);
     expect(await outcome(res)).toMatch(/state = unread \| read \| done/);
+    const shapeless = await h.request(`/fhir/Communication/${received.id}/$mark`, {
+      method: 'POST',
+      org: ORGS.municipalitySocial,
+      body: JSON.stringify({ resourceType: 'Parameters', parameter: { name: 'state' } }),
+    });
+    expect(shapeless.status).toBe(400);
     expect(
       (await h.request('/fhir/Communication', { method: 'POST', org: ORGS.municipalitySocial, body: '{}' }))
         .status,

@@ -216,6 +216,36 @@ describe('creating a subscription', () => {
     );
   });
 
+  it('answers malformed shapes with a 400 naming the element, never a 500', async () => {
+    for (const [mutate, says] of [
+      [
+        (b: Record<string, unknown>) => Object.assign(b.channel as object, { header: 'Authorization: x' }),
+        /channel.header must be an array of strings/,
+      ],
+      [(b: Record<string, unknown>) => Object.assign(b, { _criteria: { extension: [null] } }), /./],
+      [
+        (b: Record<string, unknown>) => Object.assign(b, { channel: [] }),
+        /Subscription.channel must be an object/,
+      ],
+      [
+        (b: Record<string, unknown>) => Object.assign(b, { criteria: 42 }),
+        /Subscription.criteria must be a string/,
+      ],
+      [(b: Record<string, unknown>) => Object.assign(b.channel as object, { extension: [null, 7] }), /./],
+    ] as const) {
+      const body = subscription({ path: '/shape' });
+      mutate(body);
+      const res = await h.request('/fhir/Subscription', {
+        method: 'POST',
+        org: ORGS.outsider,
+        body: JSON.stringify(body),
+      });
+      const text = await res.text();
+      expect(res.status, text).toBeLessThan(500);
+      if (res.status !== 201) expect(text).toMatch(says);
+    }
+  });
+
   it('is visible only to the unit that created it, and gone after delete', async () => {
     const sub = await create({ path: '/private' });
     expect((await h.request(`/fhir/Subscription/${sub.id}`, { org: ORGS.outsider })).status).toBe(404);

@@ -26,13 +26,13 @@ export function fromParameters(body: Record<string, unknown>): PreferenceInput {
   if (body.resourceType !== 'Parameters') {
     throw new InvalidRequest('invalid-resource', '$email-preference takes a Parameters resource');
   }
-  const params = (body.parameter ?? []) as {
+  const params = (Array.isArray(body.parameter) ? body.parameter : []) as {
     name?: string;
     valueString?: string;
     valueCode?: string;
     valueInteger?: number;
   }[];
-  const get = (name: string) => params.find((p) => p.name === name);
+  const get = (name: string) => params.find((p) => p?.name === name);
   const raw = {
     address: get('address')?.valueString,
     mode: get('mode')?.valueCode ?? get('mode')?.valueString,

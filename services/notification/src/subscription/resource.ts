@@ -56,6 +56,49 @@ export function readSubscription(body: Record<string, unknown>): SubscriptionInp
   const problems: Problem[] = [];
   const problem = (expression: string, diagnostics: string) =>
     problems.push({ expression: [expression], diagnostics });
+  // Shapes first, so a malformed body is a 400 that says where, never a crash further down.
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const channelRaw = body.channel as
+    | { header?: unknown; extension?: unknown; _payload?: unknown }
+    | undefined;
+  const payloadRaw = (isObject(channelRaw) ? channelRaw?._payload : undefined) as
+    | { extension?: unknown }
+    | undefined;
+  const criteriaRaw = body._criteria as { extension?: unknown } | undefined;
+  const shape: [unknown, string, (v: unknown) => boolean, string][] = [
+    [body.criteria, 'Subscription.criteria', (v) => typeof v === 'string', 'a string'],
+    [criteriaRaw, 'Subscription._criteria', isObject, 'an object'],
+    [
+      isObject(criteriaRaw) ? criteriaRaw?.extension : undefined,
+      'Subscription._criteria.extension',
+      Array.isArray,
+      'an array',
+    ],
+    [channelRaw, 'Subscription.channel', isObject, 'an object'],
+    [
+      isObject(channelRaw) ? channelRaw?.header : undefined,
+      'Subscription.channel.header',
+      (v) => Array.isArray(v) && v.every((h) => typeof h === 'string'),
+      'an array of strings',
+    ],
+    [
+      isObject(channelRaw) ? channelRaw?.extension : undefined,
+      'Subscription.channel.extension',
+      Array.isArray,
+      'an array',
+    ],
+    [payloadRaw, 'Subscription.channel._payload', isObject, 'an object'],
+    [
+      isObject(payloadRaw) ? payloadRaw?.extension : undefined,
+      'Subscription.channel._payload.extension',
+      Array.isArray,
+      'an array',
+    ],
+  ];
+  for (const [value, where, ok, what] of shape) {
+    if (value !== undefined && !ok(value)) problem(where, `${where} must be ${what}`);
+  }
+  if (problems.length > 0) throw new InvalidRequest('invalid-subscription', problems);
 
   const topicKey = (Object.keys(TOPICS) as TopicKey[]).find((k) => TOPICS[k] === sub.criteria);
   if (!topicKey) {
@@ -75,7 +118,7 @@ export function readSubscription(body: Record<string, unknown>): SubscriptionInp
   }
   const filters: { name: string; value: string }[] = [];
   for (const [i, ext] of (sub._criteria?.extension ?? []).entries()) {
-    if (ext.url !== FILTER_CRITERIA_EXT) continue;
+    if (ext?.url !== FILTER_CRITERIA_EXT) continue;
     const where = `Subscription.criteria.extension[${i}]`;
     const value = ext.valueString ?? '';
     const m = /^([A-Za-z]+)\?(.+)$/.exec(value);
@@ -135,7 +178,7 @@ export function readSubscription(body: Record<string, unknown>): SubscriptionInp
       }
     }
   }
-  const contentExt = channel?._payload?.extension?.find((e) => e.url === PAYLOAD_CONTENT_EXT)?.valueCode;
+  const contentExt = channel?._payload?.extension?.find((e) => e?.url === PAYLOAD_CONTENT_EXT)?.valueCode;
   const content = (contentExt ?? 'id-only') as PayloadContent;
   if (!['empty', 'id-only', 'full-resource'].includes(content)) {
     problem(
@@ -144,7 +187,7 @@ export function readSubscription(body: Record<string, unknown>): SubscriptionInp
     );
   }
   const channelExt = (url: string) =>
-    (channel?.extension ?? []).find((e) => e.url === url) as
+    (channel?.extension ?? []).find((e) => e?.url === url) as
       | { valueUnsignedInt?: number; valuePositiveInt?: number }
       | undefined;
   const heartbeat = channelExt(HEARTBEAT_EXT)?.valueUnsignedInt;
