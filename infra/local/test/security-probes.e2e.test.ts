@@ -1,10 +1,11 @@
 // Security probes generated from the CapabilityStatement, so every endpoint a service declares is probed without
 // anyone writing a test for it: no token → 401, scopes that do not name the type → 403, another org → 404 (SPEC §7).
 import type { Bundle, CapabilityStatement, OperationOutcome } from '@samsyn/fhir';
-import { eventually, type Harness, HSA, ORGS, sipInitiative, startHarness } from '@samsyn/testkit';
+import { eventually, type Harness, ORGS, sipInitiative, startHarness } from '@samsyn/testkit';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_FACTORIES } from '../src/samsyn.ts';
+import { consentFor, draftPlan, PARTICIPANTS } from './fixtures.ts';
 
 type RestResource = NonNullable<NonNullable<CapabilityStatement['rest']>[number]['resource']>[number];
 
@@ -14,11 +15,11 @@ interface Probe {
   body?: string;
 }
 
-/** Terminology every authenticated unit may read: not case data, so a foreign unit is not refused it. */
-const SHARED_TYPES = new Set(['CodeSystem']);
-
-/** The units that take part in the seeded case; an instance is probed as the outsider, who takes part in nothing. */
-const PARTICIPANTS = [ORGS.regionWard, ORGS.municipalityHomeCare, ORGS.municipalitySocial];
+/**
+ * Terminology and aggregate statistics every authenticated unit may read: not case data, so a foreign unit is not
+ * refused it (MeasureReports carry only counts, with cells under 5 people masked).
+ */
+const SHARED_TYPES = new Set(['CodeSystem', 'Measure', 'MeasureReport']);
 
 let h: Harness;
 let resources: RestResource[] = [];
@@ -171,52 +172,6 @@ async function holdMeetingWithAbsence(caseId: string): Promise<void> {
     body: JSON.stringify(past),
   });
   expect(held.status, await held.clone().text()).toBe(200);
-}
-
-function draftPlan(caseId: string): Record<string, unknown> {
-  return {
-    resourceType: 'CarePlan',
-    status: 'draft',
-    intent: 'plan',
-    title: 'SIP (utkast)',
-    subject: {
-      identifier: { system: 'http://electronichealth.se/identifier/personnummer', value: '191212121212' },
-    },
-    supportingInfo: [{ reference: `Task/${caseId}` }],
-    author: { type: 'Organization', identifier: { system: HSA, value: ORGS.regionWard } },
-  };
-}
-
-function consentFor(caseId: string): Record<string, unknown> {
-  const person = { system: 'http://electronichealth.se/identifier/personnummer', value: '191212121212' };
-  return {
-    resourceType: 'Consent',
-    extension: [
-      {
-        url: 'https://samsyn.se/fhir/StructureDefinition/sip-case',
-        valueReference: { reference: `Task/${caseId}` },
-      },
-    ],
-    status: 'active',
-    scope: {
-      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }],
-    },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { identifier: person },
-    dateTime: '2026-11-20T09:00:00+01:00',
-    performer: [{ identifier: person }],
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision: {
-      type: 'permit',
-      period: { start: '2026-11-20', end: '2027-11-20' },
-      actor: PARTICIPANTS.map((org) => ({
-        role: {
-          coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }],
-        },
-        reference: { identifier: { system: HSA, value: org } },
-      })),
-    },
-  };
 }
 
 /** Every request the CapabilityStatement says `resource` answers, aimed at instance `id`. */

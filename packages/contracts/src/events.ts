@@ -288,6 +288,17 @@ export const planDeliveryFailedV1 = z.object({
   error: z.string().min(1).max(500),
 });
 
+/** A participant's own rating of the SIP after closure (1–5), collected by statistics; no person data. */
+export const ratingRecordedV1 = z.object({
+  ratingId: uuid,
+  caseId: uuid,
+  rating: z.number().int().min(1).max(5),
+  /** Who answered: the person, a relative, or a participating organisation. */
+  respondent: z.enum(['person', 'relative', 'organisation']),
+  org: hsaId,
+  at: instant,
+});
+
 export const events = {
   caseInitiated: define('sip.case.initiated', 'INVITATION', 1, caseInitiatedV1),
   caseTransitioned: define('sip.case.transitioned', 'INVITATION', 1, caseTransitionedV1),
@@ -311,6 +322,7 @@ export const events = {
   planSharedWithPerson: define('sip.plan.shared-with-person', 'PLAN', 1, planSharedWithPersonV1),
   planDeadlineDue: define('sip.plan.deadline-due', 'PLAN', 1, planDeadlineDueV1),
   planDeliveryFailed: define('sip.plan.delivery-failed', 'PLAN', 1, planDeliveryFailedV1),
+  ratingRecorded: define('sip.statistics.rating-recorded', 'STATISTICS', 1, ratingRecordedV1),
 } as const;
 
 export type EventName = keyof typeof events;

@@ -211,6 +211,8 @@ export const DEFAULT_DEV_SCOPES = [
   'user/Communication.crus',
   'user/Subscription.cruds',
   'user/MeasureReport.rs',
+  'user/Measure.rs',
+  'user/QuestionnaireResponse.cr',
   'user/CodeSystem.rs',
 ] as const;
 

@@ -110,6 +110,8 @@ export function composeApp(options: ComposeOptions): Hono<AppEnv> {
   // The CapabilityStatement is public so clients can discover how to authenticate (SMART App Launch §2.0.1).
   app.get('/fhir/metadata', (c) => sendResource(c, statement));
   app.use('/fhir/*', authenticate(options.authenticator));
+  // JSON APIs beside FHIR (e.g. /api/statistics) need a bearer token just the same.
+  app.use('/api/*', authenticate(options.authenticator));
   // Declared as search-type above, so served: `url` finds a code system by its canonical URL (terminology, no person data).
   app.get('/fhir/CodeSystem', (c) => {
     requireScope(c.var.auth, 'CodeSystem', 's');

@@ -1,8 +1,193 @@
-// The statistics service's tables, in its own PostgreSQL schema `statistics`.
+// The statistics service's tables, in its own PostgreSQL schema `statistics`: projections built only from events.
+// Every projection row belongs to a generation, so a rebuild fills a new one while the live one keeps serving.
 import { inboxTable, outboxTable } from '@samsyn/bus';
-import { pgSchema } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  serial,
+  smallint,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 export const statisticsSchema = pgSchema('statistics');
 
 export const outbox = outboxTable(statisticsSchema);
 export const inbox = inboxTable(statisticsSchema);
+
+/** One projection build. Exactly one is `live`; a rebuild writes a `building` one and swaps it in. */
+export const generation = statisticsSchema.table('generation', {
+  id: serial('id').primaryKey(),
+  status: text('status').$type<'live' | 'building' | 'retired' | 'failed'>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  swappedAt: timestamp('swapped_at', { withTimezone: true }),
+  eventsApplied: integer('events_applied').notNull().default(0),
+});
+
+const ts = (name: string) => timestamp(name, { withTimezone: true });
+
+/** One row per case and generation: its dimensions and when it reached each stage (earliest event wins). */
+export const caseFact = statisticsSchema.table(
+  'case_fact',
+  {
+    gen: integer('gen').notNull(),
+    caseId: uuid('case_id').notNull(),
+    requesterOrg: text('requester_org'),
+    principal: text('principal'),
+    municipality: text('municipality'),
+    region: text('region'),
+    ageBand: text('age_band'),
+    trigger: text('trigger'),
+    dischargeReadyAt: ts('discharge_ready_at'),
+    identifiedAt: ts('identified_at'),
+    consentedAt: ts('consented_at'),
+    invitedAt: ts('invited_at'),
+    heldAt: ts('held_at'),
+    establishedAt: ts('established_at'),
+    followedUpAt: ts('followed_up_at'),
+    closedAt: ts('closed_at'),
+    closedReason: text('closed_reason'),
+    cancelledAt: ts('cancelled_at'),
+    cancelledReason: text('cancelled_reason'),
+    sharedAt: ts('shared_at'),
+    /** The folded state the columns above are derived from (loaded, updated and written back per event). */
+    state: jsonb('state').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.gen, t.caseId] }),
+    index('case_fact_identified_idx').on(t.gen, t.identifiedAt),
+    index('case_fact_consented_idx').on(t.gen, t.consentedAt),
+    index('case_fact_invited_idx').on(t.gen, t.invitedAt),
+    index('case_fact_held_idx').on(t.gen, t.heldAt),
+    index('case_fact_established_idx').on(t.gen, t.establishedAt),
+    index('case_fact_followed_up_idx').on(t.gen, t.followedUpAt),
+    index('case_fact_closed_idx').on(t.gen, t.closedAt),
+    index('case_fact_cancelled_idx').on(t.gen, t.cancelledAt),
+    index('case_fact_org_idx').on(t.gen, t.requesterOrg),
+    index('case_fact_principal_idx').on(t.gen, t.principal),
+    index('case_fact_municipality_idx').on(t.gen, t.municipality),
+    index('case_fact_region_idx').on(t.gen, t.region),
+  ],
+);
+
+/** One row per invitation (an organisation asked to take part) and generation. */
+export const invitationFact = statisticsSchema.table(
+  'invitation_fact',
+  {
+    gen: integer('gen').notNull(),
+    invitationId: uuid('invitation_id').notNull(),
+    caseId: uuid('case_id').notNull(),
+    org: text('org').notNull(),
+    principal: text('principal').notNull(),
+    kind: text('kind').notNull(),
+    createdAt: ts('created_at').notNull(),
+    respondedAt: ts('responded_at'),
+    response: text('response'),
+    /** Attendance at the latest held meeting: null when no meeting recorded this organisation. */
+    attended: boolean('attended'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.gen, t.invitationId] }),
+    index('invitation_fact_case_idx').on(t.gen, t.caseId),
+    index('invitation_fact_created_idx').on(t.gen, t.createdAt),
+  ],
+);
+
+export const deviationFact = statisticsSchema.table(
+  'deviation_fact',
+  {
+    gen: integer('gen').notNull(),
+    deviationId: uuid('deviation_id').notNull(),
+    caseId: uuid('case_id').notNull(),
+    org: text('org').notNull(),
+    cause: text('cause').notNull(),
+    at: ts('at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.gen, t.deviationId] }),
+    index('deviation_fact_at_idx').on(t.gen, t.at),
+    index('deviation_fact_case_idx').on(t.gen, t.caseId),
+  ],
+);
+
+export const followUpFact = statisticsSchema.table(
+  'follow_up_fact',
+  {
+    gen: integer('gen').notNull(),
+    caseId: uuid('case_id').notNull(),
+    planId: uuid('plan_id').notNull(),
+    due: date('due').notNull(),
+    onTime: boolean('on_time').notNull(),
+    at: ts('at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.gen, t.planId, t.due] }),
+    index('follow_up_fact_at_idx').on(t.gen, t.at),
+    index('follow_up_fact_case_idx').on(t.gen, t.caseId),
+  ],
+);
+
+export const ratingFact = statisticsSchema.table(
+  'rating_fact',
+  {
+    gen: integer('gen').notNull(),
+    ratingId: uuid('rating_id').notNull(),
+    caseId: uuid('case_id').notNull(),
+    rating: smallint('rating').notNull(),
+    at: ts('at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.gen, t.ratingId] }),
+    index('rating_fact_at_idx').on(t.gen, t.at),
+    index('rating_fact_case_idx').on(t.gen, t.caseId),
+  ],
+);
+
+/**
+ * Pre-aggregated funnel counts so any filter answers fast over a million cases: per Stockholm day for all cases,
+ * and per Stockholm month by requesting organisation or by municipality (scope), each split by age band and trigger.
+ */
+export const funnelRollup = statisticsSchema.table(
+  'funnel_rollup',
+  {
+    gen: integer('gen').notNull(),
+    grain: text('grain').$type<'day' | 'month'>().notNull(),
+    scope: text('scope').$type<'all' | 'org' | 'municipality'>().notNull(),
+    stage: text('stage').notNull(),
+    period: date('period').notNull(),
+    /** The org (scope org) or municipality code (scope municipality); '' for scope all. */
+    key: text('key').notNull(),
+    /** The principal of the org, or the region of the municipality; '' for scope all. */
+    parent: text('parent').notNull(),
+    ageBand: text('age_band').notNull(),
+    trigger: text('trigger').notNull(),
+    n: integer('n').notNull(),
+  },
+  (t) => [
+    primaryKey({
+      columns: [t.gen, t.grain, t.scope, t.stage, t.period, t.key, t.parent, t.ageBand, t.trigger],
+    }),
+    index('funnel_rollup_key_idx').on(t.gen, t.scope, t.key, t.period),
+    index('funnel_rollup_parent_idx').on(t.gen, t.scope, t.parent, t.period),
+  ],
+);
+
+/** Participants' ratings after closure as submitted (the source of sip.statistics.rating-recorded). */
+export const rating = statisticsSchema.table(
+  'rating',
+  {
+    id: uuid('id').primaryKey(),
+    caseId: uuid('case_id').notNull(),
+    org: text('org').notNull(),
+    rating: smallint('rating').notNull(),
+    respondent: text('respondent').notNull(),
+    recordedAt: ts('recorded_at').notNull(),
+  },
+  (t) => [index('rating_case_idx').on(t.caseId)],
+);

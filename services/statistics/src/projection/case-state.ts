@@ -1,0 +1,357 @@
+// The statistics view of one SIP case, folded from events alone. Every field keeps the earliest (or, for an
+// owner, the latest) value it has seen, so applying events in any order, or twice, gives the same state.
+import type { EventName, EventPayload } from '@samsyn/contracts';
+import { stockholmDate, stockholmMonth } from './stockholm.ts';
+
+export type AgeBand = 'child' | 'adult' | 'older';
+export type Trigger = 'discharge' | 'other';
+
+export interface CaseDims {
+  requesterOrg: string;
+  principal: string;
+  municipality: string | null;
+  region: string | null;
+  ageBand: AgeBand;
+  trigger: Trigger;
+}
+
+export interface InvitationState {
+  org: string;
+  /** When the current owner was set (a forward moves the invitation to another unit). */
+  orgAt: string;
+  kind: 'summoned' | 'invited';
+  createdAt: string;
+  respondedAt?: string;
+  response?: 'accepted' | 'rejected';
+}
+
+export interface CaseState {
+  caseId: string;
+  dims?: CaseDims;
+  dischargeReadyAt?: string;
+  identifiedAt?: string;
+  consentedAt?: string;
+  invitedAt?: string;
+  heldAt?: string;
+  establishedAt?: string;
+  followedUpAt?: string;
+  closedAt?: string;
+  /** Reason from the plan's closure, which is more specific than the case transition's. */
+  closedReasonPlan?: string;
+  closedReasonCase?: string;
+  cancelledAt?: string;
+  cancelledReason?: string;
+  sharedAt?: string;
+  invitations: Record<string, InvitationState>;
+  /** Attendance per organisation at the latest held meeting. */
+  attendance: Record<string, { attended: boolean; at: string }>;
+  deviations: Record<string, { org: string; cause: string; at: string }>;
+  /** Keyed by `<planId>|<due date>`. */
+  followUps: Record<string, { planId: string; due: string; onTime: boolean; at: string }>;
+  ratings: Record<string, { rating: number; at: string }>;
+}
+
+export function emptyCase(caseId: string): CaseState {
+  return { caseId, invitations: {}, attendance: {}, deviations: {}, followUps: {}, ratings: {} };
+}
+
+/** The principal (huvudman) of a unit: the organisation number part of its HSA-id (SE2321000032-1001 → SE2321000032). */
+export function principalOf(org: string): string {
+  return org.split('-')[0] ?? org;
+}
+
+/** The region (län) of a municipality: the first two digits of the municipality code (0180 → 01). */
+export function regionOf(municipality: string): string {
+  return municipality.slice(0, 2);
+}
+
+function earliest(current: string | undefined, next: string): string {
+  if (!current) return next;
+  return Date.parse(next) < Date.parse(current) ? next : current;
+}
+
+function later(current: string | undefined, next: string): boolean {
+  return !current || Date.parse(next) >= Date.parse(current);
+}
+
+/** The events the projection reads, each a pure change of the case state. */
+export const PROJECTED_EVENTS = [
+  'caseInitiated',
+  'caseTransitioned',
+  'invitationCreated',
+  'invitationAccepted',
+  'invitationRejected',
+  'invitationForwarded',
+  'meetingHeld',
+  'deviationReported',
+  'consentGiven',
+  'planEstablished',
+  'planFollowedUp',
+  'planClosed',
+  'planSharedWithPerson',
+  'ratingRecorded',
+] as const satisfies readonly EventName[];
+export type ProjectedEvent = (typeof PROJECTED_EVENTS)[number];
+
+export type AnyProjected = { [N in ProjectedEvent]: { name: N; data: EventPayload<N> } }[ProjectedEvent];
+
+/** Applies one event to a case state, returning a new state (the input is not changed unless `inPlace`). */
+export function applyEvent(
+  prev: CaseState,
+  event: AnyProjected,
+  options: { inPlace?: boolean } = {},
+): CaseState {
+  const s: CaseState = options.inPlace ? prev : structuredClone(prev);
+  switch (event.name) {
+    case 'caseInitiated': {
+      const d = event.data;
+      const municipality = d.person.municipality ?? null;
+      s.dims = {
+        requesterOrg: d.requesterOrg,
+        principal: principalOf(d.requesterOrg),
+        municipality,
+        region: municipality ? regionOf(municipality) : null,
+        ageBand: d.person.ageBand,
+        trigger: d.trigger,
+      };
+      s.identifiedAt = earliest(s.identifiedAt, d.initiatedAt);
+      if (d.dischargeReadyAt) s.dischargeReadyAt = d.dischargeReadyAt;
+      for (const inv of d.invitations) addInvitation(s, inv.invitationId, inv.org, inv.kind, d.initiatedAt);
+      break;
+    }
+    case 'caseTransitioned': {
+      const d = event.data;
+      switch (d.to) {
+        case 'invited':
+          s.invitedAt = earliest(s.invitedAt, d.at);
+          break;
+        case 'held':
+          s.heldAt = earliest(s.heldAt, d.at);
+          break;
+        case 'planned':
+          s.establishedAt = earliest(s.establishedAt, d.at);
+          break;
+        case 'followed-up':
+          s.followedUpAt = earliest(s.followedUpAt, d.at);
+          break;
+        case 'closed':
+          s.closedAt = earliest(s.closedAt, d.at);
+          if (d.reason) s.closedReasonCase = d.reason;
+          break;
+        case 'cancelled':
+          if (!s.cancelledAt || Date.parse(d.at) <= Date.parse(s.cancelledAt)) {
+            s.cancelledAt = d.at;
+            if (d.reason) s.cancelledReason = d.reason;
+          }
+          break;
+        case 'awaiting-consent':
+        case 'scheduled':
+          break;
+        default: {
+          const never: never = d.to;
+          throw new Error(`unknown case status ${String(never)}`);
+        }
+      }
+      break;
+    }
+    case 'invitationCreated':
+      addInvitation(s, event.data.invitationId, event.data.org, event.data.kind, event.data.at);
+      break;
+    case 'invitationAccepted':
+    case 'invitationRejected': {
+      const d = event.data;
+      const inv = s.invitations[d.invitationId] ?? addInvitation(s, d.invitationId, d.org, d.kind, d.at);
+      if (!inv.respondedAt || Date.parse(d.at) < Date.parse(inv.respondedAt)) {
+        inv.respondedAt = d.at;
+        inv.response = event.name === 'invitationAccepted' ? 'accepted' : 'rejected';
+      }
+      if (later(inv.orgAt, d.at)) {
+        inv.org = d.org;
+        inv.orgAt = d.at;
+      }
+      break;
+    }
+    case 'invitationForwarded': {
+      const d = event.data;
+      const inv = s.invitations[d.invitationId] ?? addInvitation(s, d.invitationId, d.org, d.kind, d.at);
+      if (later(inv.orgAt, d.at)) {
+        inv.org = d.toOrg;
+        inv.orgAt = d.at;
+      }
+      break;
+    }
+    case 'meetingHeld': {
+      const d = event.data;
+      s.heldAt = earliest(s.heldAt, d.at);
+      for (const a of d.attendance) {
+        if (later(s.attendance[a.org]?.at, d.at)) s.attendance[a.org] = { attended: a.attended, at: d.at };
+      }
+      break;
+    }
+    case 'deviationReported': {
+      const d = event.data;
+      s.deviations[d.deviationId] = { org: d.org, cause: d.cause, at: d.at };
+      break;
+    }
+    case 'consentGiven':
+      s.consentedAt = earliest(s.consentedAt, event.data.at);
+      break;
+    case 'planEstablished':
+      s.establishedAt = earliest(s.establishedAt, event.data.at);
+      break;
+    case 'planFollowedUp': {
+      const d = event.data;
+      s.followedUpAt = earliest(s.followedUpAt, d.at);
+      const key = `${d.planId}|${d.followUpDue}`;
+      const existing = s.followUps[key];
+      if (!existing || Date.parse(d.at) < Date.parse(existing.at))
+        s.followUps[key] = { planId: d.planId, due: d.followUpDue, onTime: d.onTime, at: d.at };
+      break;
+    }
+    case 'planClosed':
+      s.closedAt = earliest(s.closedAt, event.data.at);
+      s.closedReasonPlan = event.data.reason;
+      break;
+    case 'planSharedWithPerson':
+      s.sharedAt = earliest(s.sharedAt, event.data.at);
+      break;
+    case 'ratingRecorded':
+      s.ratings[event.data.ratingId] = { rating: event.data.rating, at: event.data.at };
+      break;
+    default: {
+      const never: never = event;
+      throw new Error(`unprojected event ${String((never as { name: string }).name)}`);
+    }
+  }
+  return s;
+}
+
+function addInvitation(
+  s: CaseState,
+  id: string,
+  org: string,
+  kind: 'summoned' | 'invited',
+  at: string,
+): InvitationState {
+  const existing = s.invitations[id];
+  if (existing) {
+    existing.createdAt = earliest(existing.createdAt, at);
+    return existing;
+  }
+  const inv: InvitationState = { org, orgAt: at, kind, createdAt: at };
+  s.invitations[id] = inv;
+  return inv;
+}
+
+export function closedReason(s: CaseState): string | undefined {
+  if (!s.closedAt) return undefined;
+  return s.closedReasonPlan ?? s.closedReasonCase ?? 'unspecified';
+}
+
+export function cancelledReason(s: CaseState): string | undefined {
+  if (!s.cancelledAt) return undefined;
+  return s.cancelledReason ?? 'unspecified';
+}
+
+/** The funnel stages (SPEC §8) in process order. */
+export const STAGES = [
+  'identified',
+  'consented',
+  'invited',
+  'held',
+  'established',
+  'followed-up',
+  'closed',
+  'cancelled',
+] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** When the case reached each stage, plus `closed:<reason>` and `cancelled:<reason>` breakdowns. */
+export function stageTimes(s: CaseState): [string, string][] {
+  const out: [string, string][] = [];
+  const push = (stage: string, at: string | undefined) => {
+    if (at) out.push([stage, at]);
+  };
+  push('identified', s.identifiedAt);
+  push('consented', s.consentedAt);
+  push('invited', s.invitedAt);
+  push('held', s.heldAt);
+  push('established', s.establishedAt);
+  push('followed-up', s.followedUpAt);
+  push('closed', s.closedAt);
+  push(`closed:${closedReason(s)}`, s.closedAt);
+  push('cancelled', s.cancelledAt);
+  push(`cancelled:${cancelledReason(s)}`, s.cancelledAt);
+  return out;
+}
+
+/** One rollup cell a case contributes 1 to. */
+export interface RollupKey {
+  grain: 'day' | 'month';
+  scope: 'all' | 'org' | 'municipality';
+  stage: string;
+  period: string;
+  key: string;
+  parent: string;
+  ageBand: string;
+  trigger: string;
+}
+
+export function rollupKeyString(k: RollupKey): string {
+  return `${k.grain}|${k.scope}|${k.stage}|${k.period}|${k.key}|${k.parent}|${k.ageBand}|${k.trigger}`;
+}
+
+export function parseRollupKey(s: string): RollupKey {
+  const [grain, scope, stage, period, key, parent, ageBand, trigger] = s.split('|') as string[];
+  return {
+    grain: grain as RollupKey['grain'],
+    scope: scope as RollupKey['scope'],
+    stage: stage ?? '',
+    period: period ?? '',
+    key: key ?? '',
+    parent: parent ?? '',
+    ageBand: ageBand ?? '',
+    trigger: trigger ?? '',
+  };
+}
+
+/** The rollup cells a case counts in. A case counts only once its initiative (and so its dimensions) is known. */
+export function contributions(s: CaseState): string[] {
+  const dims = s.dims;
+  if (!dims) return [];
+  const out: string[] = [];
+  for (const [stage, at] of stageTimes(s)) {
+    const day = stockholmDate(at);
+    const month = stockholmMonth(at);
+    const common = { stage, ageBand: dims.ageBand, trigger: dims.trigger };
+    out.push(
+      rollupKeyString({ grain: 'day', scope: 'all', period: day, key: '', parent: '', ...common }),
+      rollupKeyString({
+        grain: 'month',
+        scope: 'org',
+        period: month,
+        key: dims.requesterOrg,
+        parent: dims.principal,
+        ...common,
+      }),
+      rollupKeyString({
+        grain: 'month',
+        scope: 'municipality',
+        period: month,
+        key: dims.municipality ?? '',
+        parent: dims.region ?? '',
+        ...common,
+      }),
+    );
+  }
+  return out;
+}
+
+/** Rollup changes between two states of one case: +1 for cells it entered, -1 for cells it left. */
+export function rollupDelta(before: CaseState | undefined, after: CaseState): Map<string, number> {
+  const delta = new Map<string, number>();
+  for (const k of before ? contributions(before) : []) delta.set(k, (delta.get(k) ?? 0) - 1);
+  for (const k of contributions(after)) delta.set(k, (delta.get(k) ?? 0) + 1);
+  for (const [k, v] of delta) if (v === 0) delta.delete(k);
+  return delta;
+}

@@ -1,0 +1,68 @@
+// `npm run rebuild -w @samsyn/statistics`: rebuilds every statistics projection from the JetStream history with a
+// progress bar and a final count; the running service keeps serving the old numbers until the swap.
+
+import { fileURLToPath } from 'node:url';
+import { Bus } from '@samsyn/bus';
+import { migrate, openPostgres } from '@samsyn/db';
+import { type BaseConfig, baseConfigSchema, createLogger, loadConfig } from '@samsyn/platform';
+import { type RebuildProgress, rebuild } from './rebuild.ts';
+
+export function progressLine(p: RebuildProgress, startedMs: number, width = 30): string {
+  const seconds = Math.max((performance.now() - startedMs) / 1000, 0.001);
+  if (p.phase === 'reading') {
+    const share = p.total > 0 ? Math.min(p.read / p.total, 1) : 1;
+    const filled = Math.round(share * width);
+    return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}% ${p.read}/${p.total} events, ${Math.round(p.read / seconds)} events/s`;
+  }
+  if (p.phase === 'writing') return `writing ${p.written}/${p.cases} cases into the new generation`;
+  if (p.phase === 'swapping') return 'catching up and swapping in the new generation';
+  return 'done';
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(baseConfigSchema) as BaseConfig;
+  if (!config.DATABASE_URL) throw new Error('rebuild: set DATABASE_URL to the statistics database');
+  const log = createLogger({ service: 'statistics-rebuild', level: 'warn' });
+  const database = openPostgres({ url: config.DATABASE_URL, max: 4, applicationName: 'statistics-rebuild' });
+  const bus = await Bus.connect({
+    servers: config.NATS_URL,
+    name: 'statistics-rebuild',
+    namespace: config.NATS_NAMESPACE,
+    log,
+  });
+  try {
+    await migrate(database, {
+      schema: 'statistics',
+      migrationsFolder: fileURLToPath(new URL('../db/migrations', import.meta.url)),
+    });
+    const started = performance.now();
+    let last = 0;
+    const result = await rebuild({
+      db: database.db,
+      bus,
+      onProgress: (p) => {
+        const now = performance.now();
+        if (now - last < 200 && p.phase === 'reading' && p.read < p.total) return;
+        last = now;
+        // The reading bar stays on its line; later phases print below it.
+        const line = progressLine(p, started);
+        process.stderr.write(p.phase === 'reading' ? `\r\x1b[K${line}` : `\n${line}`);
+      },
+    });
+    process.stderr.write('\n');
+    const perSecond = Math.round(result.read / (result.readMs / 1000));
+    process.stdout.write(
+      `Rebuilt statistics generation ${result.generation} from ${result.read} events (${result.applied} applied, ${result.skipped} not for statistics) into ${result.cases} cases; ${result.caughtUp} caught up at the swap. Read ${perSecond} events/s; ${(result.totalMs / 1000).toFixed(1)} s in all. Generation ${result.retired ?? 'none'} retired.\n`,
+    );
+  } finally {
+    await bus.close();
+    await database.close();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`\nrebuild failed: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,218 @@
+// Rebuilds every projection from the JetStream history into a new generation, while the live one keeps serving;
+// then catches up and swaps under a lock the live consumers share, so no event is lost or counted in a retired one.
+import type { Bus } from '@samsyn/bus';
+import { definitionForType, events, fromHeaders, type StreamName } from '@samsyn/contracts';
+import type { Db, DbOrTx } from '@samsyn/db';
+import { sql } from 'drizzle-orm';
+import { DeliverPolicy, type JsMsg } from 'nats';
+import {
+  type AnyProjected,
+  applyEvent,
+  type CaseState,
+  emptyCase,
+  PROJECTED_EVENTS,
+  type ProjectedEvent,
+} from '../projection/case-state.ts';
+import { PROJECTED_STREAMS } from '../projection/consumers.ts';
+import { applyToGeneration, SWAP_LOCK, writeBulk } from '../projection/store.ts';
+
+export interface RebuildProgress {
+  phase: 'reading' | 'writing' | 'swapping' | 'done';
+  /** Messages read from the streams so far, and how many the streams held when the rebuild began. */
+  read: number;
+  total: number;
+  applied: number;
+  cases: number;
+  written: number;
+}
+
+export interface RebuildResult {
+  generation: number;
+  retired: number | undefined;
+  /** Messages read, and how many of them were statistics events applied. */
+  read: number;
+  applied: number;
+  skipped: number;
+  cases: number;
+  caughtUp: number;
+  readMs: number;
+  writeMs: number;
+  totalMs: number;
+}
+
+const NAME_OF = new Map<string, ProjectedEvent>(
+  PROJECTED_EVENTS.map((name) => [events[name].type, name] as const),
+);
+
+/** The statistics event in one stream message, or undefined for events statistics does not read or cannot parse. */
+export function decode(msg: JsMsg, decoder = new TextDecoder()): AnyProjected | undefined {
+  const envelope = fromHeaders((h) => msg.headers?.get(h) || undefined);
+  if (!envelope.ok) return undefined;
+  const name = NAME_OF.get(envelope.attrs.type);
+  const def = definitionForType(envelope.attrs.type);
+  if (!name || !def) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(decoder.decode(msg.data));
+  } catch {
+    return undefined;
+  }
+  // The live consumer dead-letters what does not match its contract; the rebuild skips the same messages.
+  const parsed = def.schema.safeParse(body);
+  return parsed.success ? ({ name, data: parsed.data } as AnyProjected) : undefined;
+}
+
+async function lastSequences(bus: Bus): Promise<Map<StreamName, number>> {
+  const out = new Map<StreamName, number>();
+  for (const stream of PROJECTED_STREAMS) {
+    try {
+      const info = await bus.jsm.streams.info(bus.naming.stream(stream));
+      out.set(stream, info.state.messages > 0 ? info.state.last_seq : 0);
+    } catch {
+      out.set(stream, 0);
+    }
+  }
+  return out;
+}
+
+/** Reads stream messages with sequence in (after, upTo] through an ordered consumer, in order. */
+async function readRange(
+  bus: Bus,
+  stream: StreamName,
+  after: number,
+  upTo: number,
+  onMessage: (msg: JsMsg) => void | Promise<void>,
+): Promise<void> {
+  if (upTo <= after) return;
+  const consumer = await bus.js.consumers.get(bus.naming.stream(stream), {
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: after + 1,
+  });
+  const messages = await consumer.consume({ max_messages: 10_000 });
+  for await (const msg of messages) {
+    await onMessage(msg);
+    if (msg.info.streamSequence >= upTo) break;
+  }
+  messages.stop();
+}
+
+export async function rebuild(options: {
+  db: Db;
+  bus: Bus;
+  onProgress?: (p: RebuildProgress) => void;
+  /** Test hook: runs after the bulk write, before the catch-up and swap. */
+  beforeSwap?: () => Promise<void>;
+}): Promise<RebuildResult> {
+  const { db, bus, onProgress } = options;
+  const started = performance.now();
+  // The generation retired by the previous swap has served its last reader by now.
+  await dropRetired(db);
+  const [created] = (await db.execute(
+    sql`insert into statistics.generation (status) values ('building') returning id`,
+  )) as unknown as { id: number }[];
+  const gen = created?.id;
+  if (gen === undefined) throw new Error('could not create a projection generation');
+  try {
+    const upTo = await lastSequences(bus);
+    const total = [...upTo.values()].reduce((a, b) => a + b, 0);
+    const states = new Map<string, CaseState>();
+    const progress: RebuildProgress = { phase: 'reading', read: 0, total, applied: 0, cases: 0, written: 0 };
+    const decoder = new TextDecoder();
+    let skipped = 0;
+    for (const stream of PROJECTED_STREAMS) {
+      await readRange(bus, stream, 0, upTo.get(stream) ?? 0, (msg) => {
+        progress.read += 1;
+        const event = decode(msg, decoder);
+        if (event) {
+          const caseId = (event.data as { caseId: string }).caseId;
+          let state = states.get(caseId);
+          if (!state) {
+            state = emptyCase(caseId);
+            states.set(caseId, state);
+          }
+          applyEvent(state, event, { inPlace: true });
+          progress.applied += 1;
+        } else skipped += 1;
+        if (progress.read % 5000 === 0) onProgress?.({ ...progress, cases: states.size });
+      });
+      onProgress?.({ ...progress, cases: states.size });
+    }
+    const readMs = performance.now() - started;
+    progress.cases = states.size;
+    progress.phase = 'writing';
+    onProgress?.({ ...progress });
+    await writeBulk(db, gen, states.values(), (written) => {
+      progress.written = written;
+      onProgress?.({ ...progress });
+    });
+    const writeMs = performance.now() - started - readMs;
+    await options.beforeSwap?.();
+    progress.phase = 'swapping';
+    onProgress?.({ ...progress });
+    let caughtUp = 0;
+    const retired = await db.transaction(async (tx) => {
+      // Live writers hold this lock shared; from here until commit, nothing is applied anywhere else.
+      await tx.execute(sql`select pg_advisory_xact_lock(${SWAP_LOCK})`);
+      const now = await lastSequences(bus);
+      for (const stream of PROJECTED_STREAMS) {
+        const pending: AnyProjected[] = [];
+        await readRange(bus, stream, upTo.get(stream) ?? 0, now.get(stream) ?? 0, (msg) => {
+          const event = decode(msg, decoder);
+          if (event) pending.push(event);
+        });
+        for (const event of pending) {
+          await applyToGeneration(tx, gen, (event.data as { caseId: string }).caseId, event);
+          caughtUp += 1;
+        }
+      }
+      const old = (await tx.execute(
+        sql`update statistics.generation set status = 'retired' where status = 'live' returning id`,
+      )) as unknown as { id: number }[];
+      await tx.execute(
+        sql`update statistics.generation set status = 'live', swapped_at = now(),
+          events_applied = ${progress.applied + caughtUp} where id = ${gen}`,
+      );
+      return old[0]?.id;
+    });
+    progress.phase = 'done';
+    onProgress?.({ ...progress });
+    return {
+      generation: gen,
+      retired,
+      read: progress.read,
+      applied: progress.applied,
+      skipped,
+      cases: states.size,
+      caughtUp,
+      readMs,
+      writeMs,
+      totalMs: performance.now() - started,
+    };
+  } catch (err) {
+    await db.execute(sql`update statistics.generation set status = 'failed' where id = ${gen}`);
+    await dropGeneration(db, gen);
+    throw err;
+  }
+}
+
+const PROJECTION_TABLES = [
+  'case_fact',
+  'invitation_fact',
+  'deviation_fact',
+  'follow_up_fact',
+  'rating_fact',
+  'funnel_rollup',
+];
+
+async function dropGeneration(db: DbOrTx, gen: number): Promise<void> {
+  for (const table of PROJECTION_TABLES)
+    await db.execute(sql`delete from ${sql.raw(`statistics.${table}`)} where gen = ${gen}`);
+}
+
+/** Frees the rows of generations that no longer serve. */
+export async function dropRetired(db: DbOrTx): Promise<void> {
+  const rows = (await db.execute(
+    sql`select id from statistics.generation where status in ('retired', 'failed')`,
+  )) as unknown as { id: number }[];
+  for (const { id } of rows) await dropGeneration(db, id);
+}
