@@ -267,7 +267,7 @@ describe('fuzzing every declared endpoint', () => {
         body: JSON.stringify(sipInitiative({ identifier: 'fuzz-consent-plan' })),
       });
       const caseId = ((await res.json()) as Task).id as string;
-    created.push({ id: caseId, invitees: 2 });
+      created.push({ id: caseId, invitees: 2 });
       // consent and plan-store learn of the case from its event; wait until a valid consent is taken.
       await eventually(async () => {
         const r = await h.request('/fhir/Consent', {
