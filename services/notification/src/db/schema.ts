@@ -52,6 +52,7 @@ export const communications = notificationSchema.table(
     index('communication_recipient_idx').on(t.recipientOrg, t.sentAt),
     uniqueIndex('communication_dedupe_uq').on(t.dedupeKey),
     index('communication_case_idx').on(t.caseId),
+    index('communication_source_event_idx').on(t.sourceEventId),
     check('communication_inbox_state_ck', sql`${t.inboxState} in ('unread','read','done')`),
     check('communication_priority_ck', sql`${t.priority} in ('routine','urgent','asap','stat')`),
   ],

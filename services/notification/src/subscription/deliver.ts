@@ -176,6 +176,19 @@ export class SubscriptionDeliverer {
               : {}),
           })
           .where(eq(subscriptions.id, row.id));
+        // Events recorded while this delivery ran (a failing subscription is not woken by them) go out now. The
+        // row lock taken above orders this check after any event transaction that touched the subscription.
+        const [waiting] = await tx
+          .select({ n: subscriptionEvents.eventNumber })
+          .from(subscriptionEvents)
+          .where(and(eq(subscriptionEvents.subscriptionId, row.id), isNull(subscriptionEvents.deliveredAt)))
+          .limit(1);
+        if (waiting) {
+          await tx
+            .update(subscriptions)
+            .set({ nextAttemptAt: new Date() })
+            .where(eq(subscriptions.id, row.id));
+        }
       });
       if (row.status !== 'active')
         this.options.log.info({ subscription: row.id, kind }, 'subscription active');

@@ -12,3 +12,5 @@ CREATE TABLE "notification"."meeting" (
 	"status" text DEFAULT 'booked' NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
+--> statement-breakpoint
+CREATE INDEX "communication_source_event_idx" ON "notification"."communication" USING btree ("source_event_id");
