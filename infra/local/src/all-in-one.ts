@@ -15,6 +15,7 @@ import {
   onShutdownSignal,
   processMetrics,
   type TokenClaims,
+  watchBus,
 } from '@samsyn/platform';
 import type { Hono } from 'hono';
 import { findOrStartNats } from './nats-server.ts';
@@ -57,6 +58,7 @@ const bus = await Bus.connect({
 });
 const metrics = processMetrics();
 const devKey = config.AUTH_DEV_KEY ? await loadOrCreateDevKey(devKeyPath(config)) : undefined;
+watchBus(bus, 'all-in-one');
 const samsyn = await createSamsyn({
   database,
   bus,
