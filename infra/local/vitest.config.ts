@@ -4,7 +4,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['@samsyn/testkit/global-setup'],
-    testTimeout: 30_000,
+    // Whole-system tests share two cores with the rest of the suite (and a browser): allow them time.
+    testTimeout: 120_000,
     hookTimeout: 60_000,
   },
 });

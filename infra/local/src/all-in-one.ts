@@ -14,6 +14,7 @@ import {
   mintToken,
   onShutdownSignal,
   processMetrics,
+  type TokenClaims,
   watchBus,
 } from '@samsyn/platform';
 import type { Hono } from 'hono';
@@ -56,6 +57,7 @@ const bus = await Bus.connect({
   log,
 });
 const metrics = processMetrics();
+const devKey = config.AUTH_DEV_KEY ? await loadOrCreateDevKey(devKeyPath(config)) : undefined;
 watchBus(bus, 'all-in-one');
 const samsyn = await createSamsyn({
   database,
@@ -64,6 +66,12 @@ const samsyn = await createSamsyn({
   metrics,
   authenticator: await authenticatorFromConfig(config),
   env: process.env,
+  ...(devKey
+    ? {
+        devTokens: (claims: TokenClaims) =>
+          mintToken(devKey, claims, { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE }),
+      }
+    : {}),
 });
 await samsyn.start();
 const server = await listen(samsyn.app as unknown as Hono, { port: config.PORT, host: config.HOST });
@@ -74,6 +82,7 @@ const lines = [
   `  FHIR base      ${base}/fhir   (CapabilityStatement: ${base}/fhir/metadata)`,
   `  Health         ${base}/livez  ${base}/readyz`,
   `  Metrics        ${base}/metrics`,
+  `  Staff inbox    ${base}/inbox${config.AUTH_DEV_KEY ? '  (development sign-in at /inbox/signin)' : ''}`,
   `  Database       ${database.driver === 'pglite' ? `embedded PGlite in ${join(config.DATA_DIR, 'pglite')}` : 'PostgreSQL (DATABASE_URL)'}`,
   `  NATS           ${nats.url} (${nats.how})`,
 ];

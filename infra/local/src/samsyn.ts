@@ -8,6 +8,7 @@ import { createPlanStoreService } from '@samsyn/plan-store';
 import {
   type Authenticator,
   composeApp,
+  type DevTokenMinter,
   type Logger,
   type Metrics,
   type ServiceFactory,
@@ -30,6 +31,8 @@ export interface SamsynOptions {
   metrics: Metrics;
   authenticator: Authenticator;
   env?: Record<string, string | undefined>;
+  /** Development token minter, for the staff inbox's sign-in page (only with the development key). */
+  devTokens?: DevTokenMinter;
 }
 
 export interface Samsyn {
@@ -51,6 +54,7 @@ export async function createSamsyn(options: SamsynOptions): Promise<Samsyn> {
         log: options.log,
         metrics: options.metrics,
         ...(options.env ? { env: options.env } : {}),
+        ...(options.devTokens ? { devTokens: options.devTokens } : {}),
       }),
     ),
   );

@@ -95,6 +95,19 @@ async function seedCase(): Promise<void> {
     const bundle = (await res.json()) as Bundle;
     return (bundle.entry ?? []).length > 0 ? true : undefined;
   }, 10_000);
+  // A record system's subscription to its cases (nothing listens at the endpoint; it only has to exist).
+  const subscription = await h.request('/fhir/Subscription', {
+    method: 'POST',
+    org: ORGS.regionWard,
+    body: JSON.stringify({
+      resourceType: 'Subscription',
+      status: 'requested',
+      reason: 'probe',
+      criteria: 'https://samsyn.se/fhir/SubscriptionTopic/sip-case',
+      channel: { type: 'rest-hook', endpoint: 'http://127.0.0.1:9/hook', payload: 'application/fhir+json' },
+    }),
+  });
+  expect(subscription.status, await subscription.clone().text()).toBe(201);
 }
 
 /** A meeting (Appointment) held with the summoned unit absent, which reports a deviation (Flag). */

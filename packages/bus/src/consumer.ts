@@ -41,10 +41,20 @@ export interface ConsumerOptions {
   backoffMs?: number[];
   /** Messages applied at once by this replica. */
   concurrency?: number;
+  /**
+   * Apply messages with the same CloudEvents subject (the aggregate, e.g. the case) one after another in stream
+   * order, while different subjects run in parallel up to `concurrency`.
+   */
+  orderBySubject?: boolean;
   onOutcome?: (
     outcome: 'applied' | 'duplicate' | 'ignored' | 'retried' | 'dead-lettered',
     type: string,
   ) => void;
+  /**
+   * Runs after a handler's transaction committed (not for duplicates), e.g. to push live updates. Its errors are
+   * logged and never undo or retry the applied event.
+   */
+  afterApply?: (event: ConsumedEvent) => void | Promise<void>;
 }
 
 /** A header on the dead letter saying why it could not be applied. */
@@ -62,6 +72,8 @@ export class EventConsumer {
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
   private inFlight = new Set<Promise<void>>();
+  /** The last message in flight per subject, when ordering by subject. */
+  private readonly tails = new Map<string, Promise<void>>();
   private readonly decoder = new TextDecoder();
 
   constructor(
@@ -111,7 +123,15 @@ export class EventConsumer {
 
   private async pump(messages: ConsumerMessages, concurrency: number): Promise<void> {
     for await (const msg of messages) {
-      const p = this.process(msg).finally(() => this.inFlight.delete(p));
+      const key = this.options.orderBySubject ? msg.headers?.get('ce-subject') || undefined : undefined;
+      const before = key ? this.tails.get(key) : undefined;
+      // process() never rejects: every failure ends in an ack, nak or dead letter.
+      const run = before ? before.then(() => this.process(msg)) : this.process(msg);
+      const p = run.finally(() => {
+        this.inFlight.delete(p);
+        if (key && this.tails.get(key) === p) this.tails.delete(key);
+      });
+      if (key) this.tails.set(key, p);
       this.inFlight.add(p);
       if (this.inFlight.size >= concurrency) await Promise.race(this.inFlight);
     }
@@ -172,6 +192,21 @@ export class EventConsumer {
         'event handled',
       );
       this.options.onOutcome?.(applied ? 'applied' : 'duplicate', type);
+      if (applied && this.options.afterApply) {
+        const event = {
+          attrs: envelope.attrs,
+          data: parsed.data as never,
+          deliveryCount: msg.info.deliveryCount,
+        };
+        await Promise.resolve()
+          .then(() => this.options.afterApply?.(event))
+          .catch((err: unknown) =>
+            log.warn(
+              { err: (err as Error).message, type },
+              'afterApply hook failed; the event stays applied',
+            ),
+          );
+      }
     } catch (err) {
       const permanent = err instanceof PermanentFailure;
       if (permanent || msg.info.deliveryCount >= this.maxDeliver) {

@@ -127,6 +127,149 @@ export const CODE_SYSTEMS: readonly CodeSystem[] = [
         display: 'Invitation received',
         definition: 'Your unit has been summoned or invited to a SIP.',
       },
+      {
+        code: 'invitation-forwarded',
+        display: 'Invitation forwarded to you',
+        definition: 'Another unit of your principal forwarded its invitation to your unit.',
+      },
+      {
+        code: 'invitation-accepted',
+        display: 'Invitation accepted',
+        definition: 'A unit you invited accepted.',
+      },
+      {
+        code: 'invitation-rejected',
+        display: 'Invitation rejected',
+        definition: 'A unit you invited rejected, with its reason (and substitute, if summoned).',
+      },
+      {
+        code: 'invitation-redirected',
+        display: 'Invitation redirected',
+        definition: 'A unit you invited forwarded the invitation to another unit.',
+      },
+      {
+        code: 'invitation-reminder',
+        display: 'Invitation unanswered (reminder)',
+        definition: 'Your unit has not answered an invitation after two working days.',
+      },
+      {
+        code: 'invitation-escalated',
+        display: 'Invitation unanswered (escalated)',
+        definition: 'A unit you invited has not answered after four working days.',
+      },
+      {
+        code: 'summons-deadline',
+        display: 'Discharge summons deadline',
+        definition:
+          'The person is ready for discharge; the meeting must be summoned within three days (Lag 2017:612).',
+      },
+      {
+        code: 'consent-given',
+        display: 'Consent given',
+        definition: 'The person consented; the consent covers the named units for a period.',
+      },
+      {
+        code: 'consent-revoked',
+        display: 'Consent revoked',
+        definition: 'The person revoked consent; nothing more may be shared.',
+      },
+      {
+        code: 'consent-refused',
+        display: 'Consent refused',
+        definition: 'The person did not consent; the case is cancelled.',
+      },
+      {
+        code: 'meeting-booked',
+        display: 'Meeting booked',
+        definition: 'A SIP meeting your unit takes part in is booked.',
+      },
+      {
+        code: 'meeting-changed',
+        display: 'Meeting changed',
+        definition: 'The SIP meeting moved to another time or place.',
+      },
+      {
+        code: 'meeting-cancelled',
+        display: 'Meeting cancelled',
+        definition: 'The SIP meeting is cancelled.',
+      },
+      {
+        code: 'meeting-reminder',
+        display: 'Meeting reminder',
+        definition: 'The SIP meeting is within a day.',
+      },
+      {
+        code: 'meeting-held',
+        display: 'Meeting held',
+        definition: 'The meeting took place and attendance is recorded.',
+      },
+      {
+        code: 'kallelse-ready',
+        display: 'Kallelse ready',
+        definition:
+          'The letter summoning the person is ready to print in their language; with protected identity the unit delivers it.',
+      },
+      {
+        code: 'deviation',
+        display: 'Deviation',
+        definition:
+          'A deviation (avvikelse) was reported: absence, a missed summons deadline or an unanswered summons.',
+      },
+      {
+        code: 'plan-established',
+        display: 'Plan established',
+        definition: 'The plan became active.',
+      },
+      {
+        code: 'plan-revised',
+        display: 'Plan revised',
+        definition: 'A change to the active plan took effect.',
+      },
+      {
+        code: 'plan-followed-up',
+        display: 'Plan followed up',
+        definition: 'A follow-up of the plan was recorded.',
+      },
+      {
+        code: 'plan-closed',
+        display: 'Plan closed',
+        definition: 'The plan was closed.',
+      },
+      {
+        code: 'plan-shared',
+        display: 'Plan shared with the person',
+        definition: 'The person received their copy of the plan.',
+      },
+      {
+        code: 'plan-delivery-failed',
+        display: 'Plan delivery failed',
+        definition: 'The plan could not be pushed to a participant record system.',
+      },
+      {
+        code: 'follow-up-due',
+        display: 'Follow-up due',
+        definition: 'The plan follow-up date is near.',
+      },
+      {
+        code: 'follow-up-overdue',
+        display: 'Follow-up overdue',
+        definition: 'The plan follow-up date has passed.',
+      },
+      {
+        code: 'activity-overdue',
+        display: 'Activity overdue',
+        definition: 'An activity your unit is responsible for passed its end date.',
+      },
+      {
+        code: 'case-closed',
+        display: 'Case closed',
+        definition: 'The SIP case was closed.',
+      },
+      {
+        code: 'case-cancelled',
+        display: 'Case cancelled',
+        definition: 'The SIP case was cancelled before closure.',
+      },
     ],
   ),
   codeSystem('error', 'Samsyn error codes', 'Stable codes in OperationOutcome.issue.details.', [

@@ -24,7 +24,9 @@ import {
   authenticate,
   createAuthenticator,
   loadOrCreateDevKey,
+  mintToken,
   requireScope,
+  type TokenClaims,
 } from './auth.ts';
 import { type BaseConfig, baseConfigSchema, loadConfig } from './config.ts';
 import {
@@ -49,7 +51,12 @@ export interface ServiceDeps {
   metrics: Metrics;
   /** Extra settings from the environment; each service validates its own with zod. */
   env?: Record<string, string | undefined>;
+  /** Mints development tokens (only where development keys are accepted), e.g. for a sign-in page. */
+  devTokens?: DevTokenMinter;
 }
+
+/** Signs a development bearer token for the given claims (never available in production). */
+export type DevTokenMinter = (claims: TokenClaims) => Promise<string>;
 
 /** A running service as the runners see it: its FHIR routes, its capability, its background work. */
 export interface ServiceInstance {
@@ -229,7 +236,18 @@ export async function runStandalone(
   await bus.ensureStreams();
   const metrics = processMetrics();
   watchBus(bus, name);
-  const service = await factory({ database, bus, log, metrics, env: process.env });
+  const devKey = config.AUTH_DEV_KEY ? await loadOrCreateDevKey(devKeyPath(config)) : undefined;
+  const devTokens: DevTokenMinter | undefined = devKey
+    ? (claims) => mintToken(devKey, claims, { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE })
+    : undefined;
+  const service = await factory({
+    database,
+    bus,
+    log,
+    metrics,
+    env: process.env,
+    ...(devTokens ? { devTokens } : {}),
+  });
   await service.migrate();
   if (process.argv.includes('migrate')) {
     // `node dist/main.js migrate`: the Kubernetes migration Job, run before a rollout; it only migrates.

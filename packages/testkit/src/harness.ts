@@ -52,14 +52,15 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const bus = await Bus.connect({ servers: natsUrl(), name: `test-${options.label}`, namespace, log });
   await bus.ensureStreams();
   const metrics = processMetrics();
+  const key = await generateDevKey();
+  const devTokens = (claims: TokenClaims) => mintToken(key, claims, TEST_AUTH);
   const services = await Promise.all(
     options.factories.map((f) =>
-      f({ database: borrowed(database), bus, log, metrics, env: options.env ?? {} }),
+      f({ database: borrowed(database), bus, log, metrics, env: options.env ?? {}, devTokens }),
     ),
   );
   for (const s of services) await s.migrate();
   if (options.start !== false) for (const s of services) await s.start();
-  const key = await generateDevKey();
   const app = composeApp({
     services,
     authenticator: createAuthenticator({ ...TEST_AUTH, devPublicJwk: key.publicJwk }),
