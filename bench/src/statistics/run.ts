@@ -34,11 +34,11 @@ writeFileSync(
 const md = [
   '# Statistics benchmark (issue 6)',
   '',
-  `Run ${startedAt} on ${machine.cpus} CPUs, Node ${machine.node}, local PostgreSQL and nats-server -js. Reproduce with`,
+  `Run ${startedAt} on ${machine.cpus} CPUs (1-minute load average ${result.loadAverage.start} at the start, ${result.loadAverage.end} at the end), Node ${machine.node}, local PostgreSQL and nats-server -js. Reproduce with`,
   '`npm run statistics -w @samsyn/bench` (PostgreSQL and NATS as for `npm test`).',
   '',
   `- History: ${result.history.events.toLocaleString('en-US')} events of ${result.history.cases.toLocaleString('en-US')} generated cases, published at ${result.history.publishPerSecond.toLocaleString('en-US')} events/s.`,
-  `- Rebuild: read, validated and folded at ${result.rebuild.readEventsPerSecond.toLocaleString('en-US')} events/s; ${result.rebuild.endToEndEventsPerSecond.toLocaleString('en-US')} events/s including the bulk write of the new generation and the swap (${result.rebuild.totalSeconds} s).`,
+  `- Rebuild: read, validated and folded at ${result.rebuild.readEventsPerSecond.toLocaleString('en-US')} events/s wall clock, ${result.rebuild.readEventsPerCpuSecond.toLocaleString('en-US')} events per CPU-second; ${result.rebuild.endToEndEventsPerSecond.toLocaleString('en-US')} events/s including the bulk write of the new generation and the swap (${result.rebuild.totalSeconds} s).`,
   `- Query data: ${result.bulkWrite.cases.toLocaleString('en-US')} more generated cases folded and written as facts with their rollups in ${result.bulkWrite.seconds} s (${result.bulkWrite.casesPerSecond.toLocaleString('en-US')} cases/s); ${result.cases.toLocaleString('en-US')} cases in all.`,
   '',
   '| Scenario | Throughput | p50 | p95 | p99 | | Target | Verdict |',

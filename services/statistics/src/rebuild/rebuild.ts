@@ -36,6 +36,8 @@ export interface RebuildResult {
   cases: number;
   caughtUp: number;
   readMs: number;
+  /** CPU time this process spent reading, decoding and folding (wall time on a shared machine says less). */
+  readCpuMs: number;
   writeMs: number;
   totalMs: number;
 }
@@ -92,6 +94,7 @@ async function readRange(
     opt_start_seq: after + 1,
   });
   let last = after;
+  let empty = 0;
   while (last < upTo) {
     const batch = await consumer.fetch({ max_messages: Math.min(10_000, upTo - last), expires: 5000 });
     let got = 0;
@@ -101,8 +104,14 @@ async function readRange(
       onMessage(msg);
       if (last >= upTo) break;
     }
-    // Nothing more to read (the last messages were deleted from the stream): stop rather than wait forever.
-    if (got === 0) break;
+    // A fetch can come back empty on a busy server; only repeated empty fetches mean the rest was deleted.
+    empty = got === 0 ? empty + 1 : 0;
+    if (empty >= 3) {
+      const info = await bus.jsm.streams.info(bus.naming.stream(stream));
+      if (info.state.last_seq <= last || info.state.messages === 0) break;
+      if (empty >= 20)
+        throw new Error(`rebuild: ${stream} stopped delivering at sequence ${last} of ${upTo}`);
+    }
   }
 }
 
@@ -128,6 +137,7 @@ export async function rebuild(options: {
     const states = new Map<string, CaseState>();
     const progress: RebuildProgress = { phase: 'reading', read: 0, total, applied: 0, cases: 0, written: 0 };
     const decoder = new TextDecoder();
+    const cpuBefore = process.cpuUsage();
     let skipped = 0;
     for (const stream of PROJECTED_STREAMS) {
       await readRange(bus, stream, 0, upTo.get(stream) ?? 0, (msg) => {
@@ -148,6 +158,8 @@ export async function rebuild(options: {
       onProgress?.({ ...progress, cases: states.size });
     }
     const readMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const readCpuMs = (cpu.user + cpu.system) / 1000;
     progress.cases = states.size;
     progress.phase = 'writing';
     onProgress?.({ ...progress });
@@ -195,6 +207,7 @@ export async function rebuild(options: {
       cases: states.size,
       caughtUp,
       readMs,
+      readCpuMs,
       writeMs,
       totalMs: performance.now() - started,
     };
