@@ -375,6 +375,20 @@ async function main(): Promise<boolean> {
       sql`select count(*)::int as n from (select case_id, recipient_org, category from notification.communication group by case_id, recipient_org, category having count(*) > 1) x`,
     ),
   );
+  check(
+    'statistics: cases identified in the live projection',
+    COUNT,
+    await one(
+      sql`select count(*)::int as n from statistics.case_fact f join statistics.generation g on g.id = f.gen where g.status = 'live' and f.identified_at is not null`,
+    ),
+  );
+  check(
+    'statistics: invitations counted in the live projection',
+    COUNT * 3,
+    await one(
+      sql`select count(*)::int as n from statistics.invitation_fact f join statistics.generation g on g.id = f.gen where g.status = 'live'`,
+    ),
+  );
   const final = await backlog();
   check('outbox rows not yet published', 0, final.outbox);
   check('messages pending in consumers', 0, final.pending);

@@ -2,11 +2,20 @@
 // payloads, ids and search queries always get a success or a 4xx OperationOutcome — never a 5xx, never a half-case.
 // SAMSYN_FUZZ_RUNS sets the generated cases per property (CI: the default; `npm run test:soak`: 10,000 or more).
 import type { Bundle, CapabilityStatement, OperationOutcome, Task } from '@samsyn/fhir';
-import { type Harness, HSA, ORGS, PERSONNUMMER, sipInitiative, startHarness } from '@samsyn/testkit';
+import {
+  eventually,
+  type Harness,
+  HSA,
+  ORGS,
+  PERSONNUMMER,
+  sipInitiative,
+  startHarness,
+} from '@samsyn/testkit';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_FACTORIES } from '../src/samsyn.ts';
+import { consentFor, draftPlan } from './fixtures.ts';
 
 const RUNS = Number(process.env.SAMSYN_FUZZ_RUNS ?? 150);
 /** Enough time for the soak count (10,000 requests per property at a few ms each). */
@@ -245,6 +254,55 @@ describe('fuzzing every declared endpoint', () => {
       );
       // The well-formed share of the generated payloads must have been accepted, or the property tests nothing.
       expect(created.length).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'stores a mutated consent or plan for a real case whole or refuses it with a 4xx OperationOutcome',
+    async () => {
+      const res = await h.request('/fhir/Task', {
+        method: 'POST',
+        org: ORGS.regionWard,
+        body: JSON.stringify(sipInitiative({ identifier: 'fuzz-consent-plan' })),
+      });
+      const caseId = ((await res.json()) as Task).id as string;
+      created.push({ id: caseId, invitees: 2 });
+      // consent and plan-store learn of the case from its event; wait until a valid consent is taken.
+      await eventually(async () => {
+        const r = await h.request('/fhir/Consent', {
+          method: 'POST',
+          org: ORGS.regionWard,
+          body: JSON.stringify(consentFor(caseId)),
+        });
+        return r.status === 201 ? true : undefined;
+      }, 10_000);
+      const mutated = (base: Record<string, unknown>) =>
+        fc.array(fc.tuple(fc.nat(), mutation), { minLength: 1, maxLength: 3 }).map((mutations) => {
+          let payload: unknown = base;
+          for (const [pick, m] of mutations) {
+            const paths = pathsOf(payload);
+            payload = mutate(payload, paths[pick % paths.length] ?? [], m);
+          }
+          return payload;
+        });
+      const target = fc.oneof(
+        mutated(consentFor(caseId)).map((body) => ({ type: 'Consent', body })),
+        mutated(draftPlan(caseId)).map((body) => ({ type: 'CarePlan', body })),
+      );
+      await fc.assert(
+        fc.asyncProperty(target, async ({ type, body }) => {
+          const { status, body: answer } = await expectNoServerError(`/fhir/${type}`, {
+            method: 'POST',
+            body: JSON.stringify(body),
+          });
+          if (status === 201) {
+            const read = await expectNoServerError(`/fhir/${type}/${(answer as { id: string }).id}`);
+            expect(read.status).toBe(200);
+          }
+        }),
+        { numRuns: RUNS },
+      );
     },
     TIMEOUT,
   );

@@ -1,9 +1,11 @@
 // Security probes generated from the CapabilityStatement, so every endpoint a service declares is probed without
 // anyone writing a test for it: no token → 401, scopes that do not name the type → 403, another org → 404 (SPEC §7).
 import type { Bundle, CapabilityStatement, OperationOutcome } from '@samsyn/fhir';
-import { eventually, type Harness, HSA, ORGS, sipInitiative, startHarness } from '@samsyn/testkit';
+import { eventually, type Harness, ORGS, sipInitiative, startHarness } from '@samsyn/testkit';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_FACTORIES } from '../src/samsyn.ts';
+import { consentFor, draftPlan, PARTICIPANTS } from './fixtures.ts';
 
 type RestResource = NonNullable<NonNullable<CapabilityStatement['rest']>[number]['resource']>[number];
 
@@ -18,9 +20,6 @@ interface Probe {
  * refused it (MeasureReports carry only counts, with cells under 5 people masked).
  */
 const SHARED_TYPES = new Set(['CodeSystem', 'Measure', 'MeasureReport']);
-
-/** The units that take part in the seeded case; an instance is probed as the outsider, who takes part in nothing. */
-const PARTICIPANTS = [ORGS.regionWard, ORGS.municipalityHomeCare, ORGS.municipalitySocial];
 
 let h: Harness;
 let resources: RestResource[] = [];
@@ -73,6 +72,7 @@ async function seedCase(): Promise<void> {
     10_000,
     'consent accepted',
   );
+  await holdMeetingWithAbsence(task.id);
   // plan-store learns of the case and the consent from their events; a draft plan is enough to probe.
   await eventually(
     async () => {
@@ -97,50 +97,68 @@ async function seedCase(): Promise<void> {
   }, 10_000);
 }
 
-function draftPlan(caseId: string): Record<string, unknown> {
-  return {
-    resourceType: 'CarePlan',
-    status: 'draft',
-    intent: 'plan',
-    title: 'SIP (utkast)',
-    subject: {
-      identifier: { system: 'http://electronichealth.se/identifier/personnummer', value: '191212121212' },
+/** A meeting (Appointment) held with the summoned unit absent, which reports a deviation (Flag). */
+async function holdMeetingWithAbsence(caseId: string): Promise<void> {
+  const start = new Date(Date.now() + 48 * 3_600_000);
+  const booking = {
+    resourceType: 'Appointment',
+    status: 'booked',
+    appointmentType: {
+      coding: [{ system: 'https://samsyn.se/fhir/CodeSystem/sip-meeting-mode', code: 'phone' }],
     },
-    supportingInfo: [{ reference: `Task/${caseId}` }],
-    author: { type: 'Organization', identifier: { system: HSA, value: ORGS.regionWard } },
-  };
-}
-
-function consentFor(caseId: string): Record<string, unknown> {
-  const person = { system: 'http://electronichealth.se/identifier/personnummer', value: '191212121212' };
-  return {
-    resourceType: 'Consent',
-    extension: [
-      {
-        url: 'https://samsyn.se/fhir/StructureDefinition/sip-case',
-        valueReference: { reference: `Task/${caseId}` },
-      },
+    supportingInformation: [{ reference: `Task/${caseId}` }],
+    start: start.toISOString(),
+    end: new Date(start.getTime() + 3_600_000).toISOString(),
+    contained: [
+      { resourceType: 'Location', id: 'place', telecom: [{ system: 'phone', value: '+46 8 123 456' }] },
     ],
-    status: 'active',
-    scope: {
-      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }],
-    },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { identifier: person },
-    dateTime: '2026-11-20T09:00:00+01:00',
-    performer: [{ identifier: person }],
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision: {
-      type: 'permit',
-      period: { start: '2026-11-20', end: '2027-11-20' },
-      actor: PARTICIPANTS.map((org) => ({
-        role: {
-          coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }],
-        },
-        reference: { identifier: { system: HSA, value: org } },
-      })),
-    },
+    participant: [{ actor: { reference: '#place' }, status: 'accepted' }],
   };
+  // The case becomes invited once the consent service's sip.consent.given reaches the invitation service.
+  const booked = await eventually(
+    async () => {
+      const res = await h.request('/fhir/Appointment', {
+        method: 'POST',
+        org: ORGS.regionWard,
+        body: JSON.stringify(booking),
+      });
+      if (res.status === 409) return undefined;
+      expect(res.status, await res.clone().text()).toBe(201);
+      return (await res.json()) as { id: string };
+    },
+    10_000,
+    'meeting booked',
+  );
+  // A meeting is booked ahead; to record attendance the probe moves it into the past in the database.
+  await h.database.db.execute(
+    sql`update invitation.appointment set start = now() - interval '26 hours', "end" = now() - interval '25 hours' where id = ${booked.id}`,
+  );
+  const past = (await (
+    await h.request(`/fhir/Appointment/${booked.id}`, { org: ORGS.regionWard })
+  ).json()) as {
+    meta: { versionId: string };
+    status: string;
+    participant: { actor?: { identifier?: { value?: string } }; extension?: unknown[] }[];
+  };
+  past.status = 'fulfilled';
+  for (const p of past.participant) {
+    const org = p.actor?.identifier?.value;
+    if (org) {
+      p.extension = [
+        {
+          url: 'https://samsyn.se/fhir/StructureDefinition/attendance',
+          valueCode: org === ORGS.municipalityHomeCare ? 'absent' : 'attended',
+        },
+      ];
+    }
+  }
+  const held = await h.request(`/fhir/Appointment/${booked.id}`, {
+    method: 'PUT',
+    org: ORGS.regionWard,
+    headers: { 'if-match': `W/"${past.meta.versionId}"` },
+    body: JSON.stringify(past),
+  });
+  expect(held.status, await held.clone().text()).toBe(200);
 }
 
 /** Every request the CapabilityStatement says `resource` answers, aimed at instance `id`. */

@@ -51,5 +51,6 @@ describe('migrate on embedded PGlite', () => {
     } finally {
       await database.close();
     }
-  });
+    // PGlite compiles its WebAssembly on start: ~3 s alone, far longer while the rest of the suite loads both cores.
+  }, 120_000);
 });

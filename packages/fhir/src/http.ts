@@ -53,7 +53,7 @@ const MAX_BODY_BYTES = 1_000_000;
 
 // FHIR R4 datatypes §2.1.28.0.1: strings SHALL NOT contain characters below U+0020 except tab, CR and LF
 // (PostgreSQL also refuses U+0000 in text and jsonb, which would otherwise surface as a 500).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching the forbidden control characters is the point
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
 
 /** Throws a 400 naming the first string (value or key) in `value` that holds a control character FHIR forbids. */

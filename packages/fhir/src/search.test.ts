@@ -208,6 +208,15 @@ describe('parseDateParam', () => {
     expect(parseDateParam('date', '2026-12').end.toISOString()).toBe('2026-12-31T23:59:59.999Z');
   });
 
+  it('takes a time with fractional seconds, as meta.lastUpdated carries it, to the millisecond', () => {
+    const t = parseDateParam('_lastUpdated', 'gt2026-11-22T09:52:30.351Z');
+    expect(t.start.toISOString()).toBe('2026-11-22T09:52:30.351Z');
+    expect(t.end.toISOString()).toBe('2026-11-22T09:52:30.351Z');
+    expect(parseDateParam('d', '2026-11-22T10:52:30.35+01:00').start.toISOString()).toBe(
+      '2026-11-22T09:52:30.350Z',
+    );
+  });
+
   it('makes a day span the whole day', () => {
     const day = parseDateParam('date', '2026-11-22');
     expect(day.start.toISOString()).toBe('2026-11-22T00:00:00.000Z');

@@ -98,7 +98,7 @@ export function parseSearch(
       problems.push(`Search parameter '${name}' has an empty value`);
       continue;
     }
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: a search value must not carry control characters
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
     if (/[\u0000-\u001f]/.test(raw)) {
       problems.push(`Search parameter '${name}' contains a control character`);
       continue;
@@ -131,7 +131,7 @@ export function parseToken(value: string): TokenValue {
 }
 
 const DATE_RE =
-  /^(eq|ne|lt|gt|le|ge|sa|eb|ap)?(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+  /^(eq|ne|lt|gt|le|ge|sa|eb|ap)?(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 
 /** Parses a date search value with its prefix into the span its precision covers. */
 export function parseDateParam(name: string, value: string): DateValue {
@@ -143,7 +143,7 @@ export function parseDateParam(name: string, value: string): DateValue {
     );
   }
   const prefix = (m[1] ?? 'eq') as DatePrefix;
-  const [y, mo, d, h, mi, s, tz] = [m[2], m[3], m[4], m[5], m[6], m[7], m[8]];
+  const [y, mo, d, h, mi, s, fraction, tz] = [m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9]];
   // Date.UTC and Date parsing roll 2026-13 or 2026-02-30 over into the next month; refuse them instead.
   const month = Number(mo ?? '01');
   const day = Number(d ?? '01');
@@ -153,9 +153,11 @@ export function parseDateParam(name: string, value: string): DateValue {
   let start: Date;
   let end: Date;
   if (h !== undefined) {
-    const iso = `${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}${tz ?? 'Z'}`;
+    // Fractional seconds (as meta.lastUpdated carries them) make the value precise to the millisecond.
+    const ms = fraction ? fraction.slice(1, 4).padEnd(3, '0') : '000';
+    const iso = `${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}.${ms}${tz ?? 'Z'}`;
     start = new Date(iso);
-    end = new Date(start.getTime() + (s !== undefined ? 1000 : 60_000) - 1);
+    end = new Date(start.getTime() + (fraction ? 1 : s !== undefined ? 1000 : 60_000) - 1);
   } else if (d !== undefined) {
     start = new Date(`${y}-${mo}-${d}T00:00:00Z`);
     end = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d) + 1) - 1);

@@ -204,6 +204,7 @@ export interface TokenClaims {
 export const DEFAULT_DEV_SCOPES = [
   'user/Task.cruds',
   'user/Appointment.cruds',
+  'user/Flag.rs',
   'user/Consent.cruds',
   'user/AuditEvent.rs',
   'user/CarePlan.cruds',

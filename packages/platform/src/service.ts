@@ -110,7 +110,7 @@ export function composeApp(options: ComposeOptions): Hono<AppEnv> {
     requireScope(c.var.auth, 'CodeSystem', 's');
     const search = parseSearch(new URL(c.req.url).searchParams, { url: { kind: 'string' } });
     const urls = search.params.filter((p) => p.name === 'url').map((p) => p.values);
-    const found = CODE_SYSTEMS.filter((cs) =>
+    const found = [...CODE_SYSTEMS, ...options.services.flatMap((s) => s.codeSystems ?? [])].filter((cs) =>
       urls.every((alternatives) => alternatives.includes(cs.url ?? '')),
     );
     const page = found.slice(search.offset, search.offset + search.count);

@@ -152,13 +152,19 @@ describe('POST /fhir/Consent', () => {
 });
 
 describe('reading and searching Consent', () => {
-  it('lets every participant read it; another organisation gets 404 as for an unknown id', async () => {
+  it('lets the initiator and the covered units read it; an uncovered participant and another organisation get 404 as for an unknown id', async () => {
     const { caseId } = await initiateCase(h);
+    // Covers the region ward and home care; the social unit takes part but is not covered.
     const consent = await given(caseId);
-    for (const org of [ORGS.regionWard, ORGS.municipalityHomeCare, ORGS.municipalitySocial]) {
+    for (const org of [ORGS.regionWard, ORGS.municipalityHomeCare]) {
       const read = await json<Consent>(await h.request(`/fhir/Consent/${consent.id}`, { org }), 200);
       expect(read).toEqual(consent);
     }
+    const uncovered = await json<OperationOutcome>(
+      await h.request(`/fhir/Consent/${consent.id}`, { org: ORGS.municipalitySocial }),
+      404,
+    );
+    expect(JSON.stringify(uncovered)).not.toContain('191212121212');
     const foreign = await json<OperationOutcome>(
       await h.request(`/fhir/Consent/${consent.id}`, { org: ORGS.outsider }),
       404,
@@ -194,11 +200,17 @@ describe('reading and searching Consent', () => {
     );
     expect(entries<Consent>(hyphen).map((c) => c.id)).toEqual([a.id]);
 
-    const invited = await json<Bundle>(
+    const covered = await json<Bundle>(
+      await h.request(`/fhir/Consent?patient=${PNR}|${personnummer}`, { org: ORGS.municipalityHomeCare }),
+      200,
+    );
+    expect(entries<Consent>(covered).map((c) => c.id)).toEqual([a.id]);
+    // Invited to the case but not covered by the consent: the person stays hidden.
+    const uncovered = await json<Bundle>(
       await h.request(`/fhir/Consent?patient=${PNR}|${personnummer}`, { org: ORGS.municipalitySocial }),
       200,
     );
-    expect(entries<Consent>(invited).map((c) => c.id)).toEqual([a.id]);
+    expect(uncovered.total).toBe(0);
     const bystander = await json<Bundle>(
       await h.request(`/fhir/Consent?patient=${PNR}|${personnummer}`, { org: BYSTANDER }),
       200,
@@ -271,6 +283,29 @@ describe('revoking a consent (PUT with status inactive)', () => {
     expect(v1.status).toBe('active');
     expect(v1.meta?.versionId).toBe('1');
     await json(await h.request(`/fhir/Consent/${consent.id}/_history/3`, { org: ORGS.regionWard }), 404);
+  });
+
+  it('refuses every read by a unit the consent no longer covers within 1 s of the revocation', async () => {
+    const { caseId } = await initiateCase(h);
+    const consent = await given(caseId);
+    const asHomeCare = () => h.request(`/fhir/Consent/${consent.id}`, { org: ORGS.municipalityHomeCare });
+    await json<Consent>(await asHomeCare(), 200);
+    const revokedAt = Date.now();
+    await json(await put({ ...consent, status: 'inactive' }, 'W/"1"'), 200);
+    const read = await asHomeCare();
+    const search = await json<Bundle>(
+      await h.request(`/fhir/Consent?patient=${PNR}|191212121212`, { org: ORGS.municipalityHomeCare }),
+      200,
+    );
+    const elapsed = Date.now() - revokedAt;
+    expect(read.status).toBe(404);
+    expect(entries<Consent>(search).map((c) => c.id)).not.toContain(consent.id);
+    expect(elapsed).toBeLessThan(1000);
+    // The initiating unit keeps what it recorded, now marked revoked.
+    expect(
+      (await json<Consent>(await h.request(`/fhir/Consent/${consent.id}`, { org: ORGS.regionWard }), 200))
+        .status,
+    ).toBe('inactive');
   });
 
   it('refuses a revocation without If-Match, or with a stale one, with 412', async () => {
@@ -353,6 +388,10 @@ describe('the case participants projection', () => {
       at: new Date().toISOString(),
     });
     await waitForInvitee(h, invitationId, ORGS.municipalityOtherUnit);
+    // The consent names home care, not the unit it was forwarded to: that unit takes part but sees no person yet.
+    await json(await h.request(`/fhir/Consent/${consent.id}`, { org: ORGS.municipalityOtherUnit }), 404);
+    // As a participant it may record the person's consent that covers it; from then on it sees both.
+    await given(caseId, { orgs: [ORGS.municipalityOtherUnit] });
     await json(await h.request(`/fhir/Consent/${consent.id}`, { org: ORGS.municipalityOtherUnit }), 200);
     await json(await h.request(`/fhir/Consent/${consent.id}`, { org: ORGS.municipalityHomeCare }), 404);
   });

@@ -1,4 +1,5 @@
 // The invitation service's Task routes: create, read, search, and changes (answers, forward, withdraw).
+import { GroupCommit } from '@samsyn/bus';
 import type { Db } from '@samsyn/db';
 import {
   assertFhirStrings,
@@ -19,7 +20,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { answerInvitation } from './answer-invitation/answer-invitation.ts';
 import { interpretInitiativeChange, interpretInvitationChange } from './answer-invitation/interpret.ts';
-import { initiativeTask } from './case/task.ts';
+import { initiativeTask, invitationTask } from './case/task.ts';
 import type { InvitationConfig } from './config.ts';
 import { initiateCase } from './initiate-case/initiate-case.ts';
 import { readInitiative } from './initiate-case/initiative.ts';
@@ -62,16 +63,17 @@ export const capability: ResourceCapability[] = [
 export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { db, auditor } = deps;
+  // Reads have no transaction of their own; their access-log entries share one with concurrent reads.
+  const readLog = new GroupCommit(db, { afterCommit: deps.afterCommit });
 
-  /** Logs an access to personal data in a transaction of its own (reads have none). */
+  /** Logs an access to personal data; resolves once the entry is committed, before any data is returned. */
   async function logRead(
     c: Context<AppEnv>,
     entry: Omit<Parameters<Auditor['record']>[1], 'auth' | 'traceparent'>,
   ) {
-    await db.transaction((tx) =>
+    await readLog.run((tx) =>
       auditor.record(tx, { ...entry, auth: c.var.auth, traceparent: c.var.traceparent }),
     );
-    deps.afterCommit();
   }
 
   app.post('/', async (c) => {
@@ -113,13 +115,20 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
     requireScope(c.var.auth, 'Task', 's');
     const search = parseSearch(new URL(c.req.url).searchParams, TASK_SEARCH_PARAMS, { maxCount: 200 });
     const page = await searchTasks(db, search, c.var.auth.org);
-    await logRead(c, {
-      interaction: 'search-type',
-      query: new URL(c.req.url).search,
-      resource: 'Task',
-      ...(page.rows.length === 1 && page.rows[0]
-        ? { patientKey: page.rows[0].patientKey, caseId: page.rows[0].id }
-        : {}),
+    // One access-log entry per person the result shows (Patientdatalagen logs each patient's data accessed).
+    const shown = page.rows.filter((_r, i) => page.personShown[i]);
+    const query = new URL(c.req.url).search.slice(0, 2000);
+    await readLog.run(async (tx) => {
+      for (const row of shown.length > 0 ? shown : [undefined]) {
+        await auditor.record(tx, {
+          auth: c.var.auth,
+          interaction: 'search-type',
+          query,
+          resource: row ? `Task/${row.id}` : 'Task',
+          ...(row ? { patientKey: row.patientKey, caseId: row.id } : {}),
+          traceparent: c.var.traceparent,
+        });
+      }
     });
     return sendBundle(
       c,
@@ -142,6 +151,19 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
   });
 
   async function change(c: Context<AppEnv>, current: ReadResult, after: Task): Promise<Response> {
+    const response = await applyChange(c, current, after);
+    if (response.ok) {
+      await logRead(c, {
+        interaction: c.req.method === 'PUT' ? 'update' : 'patch',
+        patientKey: current.row.patientKey,
+        caseId: current.row.id,
+        resource: `Task/${current.task.id}`,
+      });
+    }
+    return response;
+  }
+
+  async function applyChange(c: Context<AppEnv>, current: ReadResult, after: Task): Promise<Response> {
     const ifMatch = c.req.header('if-match');
     const common = {
       callerOrg: c.var.auth.org,
@@ -153,11 +175,16 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
       await withdrawCase(db, current.row.id, { ...common, ...(reason ? { reason } : {}) });
     } else {
       const answer = interpretInvitationChange(current.task, after);
-      await answerInvitation(db, current.invitation.id, answer, {
+      const result = await answerInvitation(db, current.invitation.id, answer, {
         ...common,
         callerUser: c.var.auth.subject,
         config: deps.config,
       });
+      if (answer.kind === 'forward') {
+        // The sender no longer owns the invitation, so it could not read it back; it gets the Task it changed.
+        deps.afterCommit();
+        return sendResource(c, invitationTask(result.invitation, result.row));
+      }
     }
     deps.afterCommit();
     return sendResource(c, (await readTask(db, current.task.id as string, c.var.auth.org)).task);

@@ -11,11 +11,14 @@ import {
 } from '@samsyn/platform';
 import { Hono } from 'hono';
 import { capability, taskRoutes } from './app.ts';
-import { appointmentRoutes } from './appointment/routes.ts';
+import { CASE_CODE_SYSTEMS, MEETING_CODE_SYSTEMS } from './appointment/codes.ts';
+import { appointmentCapability, appointmentRoutes } from './appointment/routes.ts';
 import { invitationConfigSchema } from './config.ts';
 import { applyConsentEnded, applyConsentGiven } from './consent/apply-consent.ts';
 import { inbox, outbox } from './db/schema.ts';
 import { TimerLoop } from './deadlines/timer-loop.ts';
+import { flagCapability, flagRoutes } from './deviation/routes.ts';
+import { applyPlanClosed, applyPlanEstablished, applyPlanFollowedUp } from './follow-plan/apply-plan.ts';
 
 export const SERVICE = 'invitation';
 
@@ -35,7 +38,8 @@ export function createInvitationService(deps: ServiceDeps): ServiceInstance {
   const afterCommit = () => relay.kick();
   const auditor = createAuditor({ outbox, service: SERVICE });
   fhir.route('/Task', taskRoutes({ db: database.db, afterCommit, config, auditor }));
-  fhir.route('/Appointment', appointmentRoutes({ db: database.db, afterCommit, config }));
+  fhir.route('/Appointment', appointmentRoutes({ db: database.db, afterCommit, config, auditor }));
+  fhir.route('/Flag', flagRoutes({ db: database.db, afterCommit, auditor }));
   const consentEvents = new EventConsumer(bus, {
     stream: 'CONSENT',
     durable: SERVICE,
@@ -59,26 +63,55 @@ export function createInvitationService(deps: ServiceDeps): ServiceInstance {
     onOutcome: (outcome, type) =>
       metrics.eventsConsumed.inc({ service: SERVICE, consumer: SERVICE, type, outcome }),
   });
+  // The plan's life moves the case on (held → planned → followed-up → closed).
+  const planEvents = new EventConsumer(bus, {
+    stream: 'PLAN',
+    durable: SERVICE,
+    db: database.db,
+    inbox,
+    log,
+    // A plan event may overtake the attendance that makes the case held: retry soon, then keep retrying.
+    backoffMs: [250, 1000, 5000, 15_000, 30_000],
+    maxDeliver: 20,
+    handlers: {
+      planEstablished: async (event, tx) => {
+        await applyPlanEstablished(event, tx);
+        queueMicrotask(afterCommit);
+      },
+      planFollowedUp: async (event, tx) => {
+        await applyPlanFollowedUp(event, tx);
+        queueMicrotask(afterCommit);
+      },
+      planClosed: async (event, tx) => {
+        await applyPlanClosed(event, tx);
+        queueMicrotask(afterCommit);
+      },
+    },
+    onOutcome: (outcome, type) =>
+      metrics.eventsConsumed.inc({ service: SERVICE, consumer: `${SERVICE}-plan`, type, outcome }),
+  });
   const timers = new TimerLoop({ db: database.db, bus, log, config, afterCommit });
   return {
     name: SERVICE,
     fhir,
-    capability,
+    capability: [...capability, appointmentCapability, flagCapability],
+    codeSystems: [...MEETING_CODE_SYSTEMS, ...CASE_CODE_SYSTEMS],
     migrate: () =>
       migrate(database, {
         schema: SERVICE,
         migrationsFolder: fileURLToPath(new URL('./db/migrations', import.meta.url)),
       }),
     start: async () => {
-      // Publishes to INVITATION and AUDIT, reads CONSENT.
-      await bus.ensureStreams(['INVITATION', 'AUDIT', 'CONSENT']);
+      // Publishes to INVITATION and AUDIT, reads CONSENT and PLAN.
+      await bus.ensureStreams(['INVITATION', 'AUDIT', 'CONSENT', 'PLAN']);
       relay.start();
       await consentEvents.start();
+      await planEvents.start();
       timers.start();
     },
     stop: async () => {
       await timers.stop();
-      await consentEvents.drain();
+      await Promise.all([consentEvents.drain(), planEvents.drain()]);
       await relay.stop();
     },
     checks: {

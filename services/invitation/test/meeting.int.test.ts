@@ -200,7 +200,9 @@ describe('booking a meeting', () => {
     const [event] = await publishedFor('sip.meeting.scheduled', (e) => e.appointmentId === created.id);
     expect(event).toMatchObject({ caseId, rescheduled: false, mode: 'physical' });
     expect(event?.orgs).toEqual([ORGS.regionWard, ORGS.municipalityHomeCare, ORGS.municipalitySocial]);
-    expect(JSON.stringify(event)).not.toMatch(/Anna|Storgatan/);
+    // The meeting place travels for the kallelse letter; the relatives' names never do.
+    expect(event?.location).toEqual({ place: 'Vårdcentralen Norr, Storgatan 1, Exempelstad' });
+    expect(JSON.stringify(event)).not.toMatch(/Anna|Tolvan/);
   });
 
   it('lets only the initiating unit book', async () => {

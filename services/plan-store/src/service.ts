@@ -22,6 +22,7 @@ import { planStoreConfigSchema } from './config.ts';
 import { inbox, outbox } from './db/schema.ts';
 import { PlanPushWorker } from './deliver/push-worker.ts';
 import { PLAN_CODE_SYSTEMS } from './plan/codes.ts';
+import { loadR4Definitions } from './plan/r4.ts';
 
 export const SERVICE = 'plan-store';
 
@@ -95,6 +96,7 @@ export function createPlanStoreService(deps: ServiceDeps): ServiceInstance {
         migrationsFolder: fileURLToPath(new URL('./db/migrations', import.meta.url)),
       }),
     start: async () => {
+      loadR4Definitions();
       await bus.ensureStreams(['INVITATION', 'CONSENT', 'PLAN', 'AUDIT']);
       relay.start();
       await caseEvents.start();

@@ -3,19 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import { type EventName, type EventPayload, events, toHeaders } from '@samsyn/contracts';
 import type { Bundle, Resource } from '@samsyn/fhir';
-import { assertValidFhir, eventually, type Harness, HSA, ORGS, PERSONNUMMER } from '@samsyn/testkit';
+import { assertValidFhir, eventually, type Harness, ORGS } from '@samsyn/testkit';
 import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { caseConsents, caseInvitees, cases } from '../src/db/schema.ts';
-import {
-  ACTIVITY_ACTOR_EXT,
-  ACTIVITY_ACTOR_SYSTEM,
-  FOLLOW_UP_EXT,
-  TEAM_ROLE_SYSTEM,
-} from '../src/plan/codes.ts';
-
-/** A unit outside both principals: a private home-care provider the person also uses. */
-export const OTHER_ACTOR = 'SE5565594230-1001';
 
 export async function publish<N extends EventName>(
   h: Harness,
@@ -85,151 +76,7 @@ export async function consentedCase(
   return { caseId, consentId };
 }
 
-export function daysFromNow(days: number): string {
-  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
-}
-
-const org = (value: string, display: string) => ({
-  type: 'Organization',
-  identifier: { system: HSA, value },
-  display,
-});
-const actor = (code: string) => ({
-  url: ACTIVITY_ACTOR_EXT,
-  valueCoding: { system: ACTIVITY_ACTOR_SYSTEM, code },
-});
-const role = (code: string) => [{ coding: [{ system: TEAM_ROLE_SYSTEM, code }] }];
-
-export interface PlanOptions {
-  status?: 'draft' | 'active';
-  followUp?: string | null;
-  personnummer?: string;
-  language?: string;
-}
-
-/** A complete SIP plan as a record system would send it: everything the law requires is there. */
-export function sipPlan(caseId: string, options: PlanOptions = {}): Record<string, unknown> {
-  const followUp = options.followUp === undefined ? daysFromNow(90) : options.followUp;
-  return {
-    resourceType: 'CarePlan',
-    status: options.status ?? 'active',
-    intent: 'plan',
-    title: 'SIP för Tolvan Tolvansson',
-    ...(followUp ? { extension: [{ url: FOLLOW_UP_EXT, valueDate: followUp }] } : {}),
-    contained: [
-      {
-        resourceType: 'Patient',
-        id: 'person',
-        identifier: [{ system: PERSONNUMMER, value: options.personnummer ?? '191212121212' }],
-        name: [{ family: 'Tolvansson', given: ['Tolvan'] }],
-        communication: [
-          {
-            language: { coding: [{ system: 'urn:ietf:bcp:47', code: options.language ?? 'ar' }] },
-            preferred: true,
-          },
-        ],
-      },
-      {
-        resourceType: 'Goal',
-        id: 'goal-1',
-        lifecycleStatus: 'active',
-        description: { text: 'Jag vill kunna bo kvar hemma och laga min egen mat.' },
-        subject: { identifier: { system: PERSONNUMMER, value: options.personnummer ?? '191212121212' } },
-        expressedBy: { reference: '#person' },
-      },
-      {
-        resourceType: 'Goal',
-        id: 'goal-1a',
-        lifecycleStatus: 'active',
-        description: { text: 'Klara att gå till affären själv inom tre månader.' },
-        subject: { identifier: { system: PERSONNUMMER, value: options.personnummer ?? '191212121212' } },
-        expressedBy: { reference: '#person' },
-        extension: [
-          {
-            url: 'http://hl7.org/fhir/StructureDefinition/goal-relationship',
-            extension: [
-              {
-                url: 'type',
-                valueCodeableConcept: {
-                  coding: [{ system: 'http://hl7.org/fhir/goal-relationship-type', code: 'milestone' }],
-                },
-              },
-              { url: 'target', valueReference: { reference: '#goal-1' } },
-            ],
-          },
-        ],
-      },
-      {
-        resourceType: 'CareTeam',
-        id: 'team',
-        status: 'active',
-        participant: [
-          { role: role('principal'), member: org(ORGS.regionWard, 'Medicinavdelning 12, Region Exempel') },
-          {
-            role: role('principal'),
-            member: org(ORGS.municipalityHomeCare, 'Hemtjänst Norr, Exempels kommun'),
-          },
-          { role: role('other-actor'), member: org(OTHER_ACTOR, 'Omsorg AB') },
-          {
-            role: role('contact-person'),
-            member: { type: 'Practitioner', display: 'Anna Andersson, sjuksköterska' },
-            onBehalfOf: {
-              identifier: { system: HSA, value: ORGS.regionWard },
-              display: 'Medicinavdelning 12',
-            },
-          },
-          { role: role('person'), member: { reference: '#person' } },
-          { role: role('relative'), member: { type: 'RelatedPerson', display: 'Lisa Tolvansson (dotter)' } },
-        ],
-      },
-    ],
-    subject: { identifier: { system: PERSONNUMMER, value: options.personnummer ?? '191212121212' } },
-    supportingInfo: [{ reference: `Task/${caseId}`, display: 'SIP-initiativ' }],
-    period: { start: new Date().toISOString().slice(0, 10) },
-    author: org(ORGS.regionWard, 'Medicinavdelning 12, Region Exempel'),
-    careTeam: [{ reference: '#team' }],
-    goal: [{ reference: '#goal-1' }, { reference: '#goal-1a' }],
-    activity: [
-      {
-        detail: {
-          extension: [actor('principal')],
-          kind: 'ServiceRequest',
-          code: { text: 'Hemtjänst: hjälp med inköp och matlagning' },
-          status: 'scheduled',
-          performer: [org(ORGS.municipalityHomeCare, 'Hemtjänst Norr')],
-          scheduledPeriod: { start: daysFromNow(1), end: daysFromNow(120) },
-          goal: [{ reference: '#goal-1' }],
-        },
-      },
-      {
-        detail: {
-          extension: [actor('principal')],
-          code: { text: 'Rehabilitering: gångträning två gånger i veckan' },
-          status: 'scheduled',
-          performer: [org(ORGS.regionWard, 'Medicinavdelning 12')],
-          scheduledPeriod: { start: daysFromNow(2), end: daysFromNow(90) },
-          goal: [{ reference: '#goal-1a' }],
-        },
-      },
-      {
-        detail: {
-          extension: [actor('other-actor')],
-          code: { text: 'Trygghetslarm installeras' },
-          status: 'scheduled',
-          performer: [org(OTHER_ACTOR, 'Omsorg AB')],
-        },
-      },
-      {
-        detail: {
-          extension: [actor('person')],
-          code: { text: 'Gå en promenad varje dag' },
-          status: 'in-progress',
-          performer: [{ reference: '#person' }],
-        },
-      },
-    ],
-  };
-}
+export { daysFromNow, OTHER_ACTOR, sipCarePlan as sipPlan } from '@samsyn/testkit';
 
 export async function json<T>(res: Response, status: number): Promise<T> {
   const body = await res.text();

@@ -29,3 +29,19 @@ export function caseVisibleTo(caseIdColumn: AnyPgColumn, org: string): SQL {
   return sql`(exists (select 1 from ${cases} where ${cases.id} = ${caseIdColumn} and ${cases.requesterOrg} = ${org})
     or exists (select 1 from ${caseInvitees} where ${caseInvitees.caseId} = ${caseIdColumn} and ${caseInvitees.org} = ${org}))`;
 }
+
+/**
+ * SQL condition: `org` may see the person in the Consent row of `table` (SPEC §3: the person's data reaches only
+ * organisations the active consent covers). The initiating unit and the unit that recorded the consent hold the
+ * data already; any other participant only while an active consent of the case covers it, from the moment a
+ * revocation commits.
+ */
+export function personVisibleTo(org: string): SQL {
+  // Written out in full: the subqueries refer to the outer Consent row, which drizzle leaves unqualified.
+  return sql`("consent"."consent"."recorded_by_org" = ${org}
+    or exists (select 1 from "consent"."sip_case" c where c.id = "consent"."consent"."case_id" and c.requester_org = ${org})
+    or exists (select 1 from "consent"."consent" covering
+      where covering.case_id = "consent"."consent"."case_id" and covering.status = 'active'
+        and ${org} = any(covering.covered_orgs) and covering.period_start <= now()
+        and (covering.period_end is null or covering.period_end > now())))`;
+}

@@ -3,7 +3,12 @@ import type { Db } from '@samsyn/db';
 import { type Consent, InvalidRequest, NotFound, type ParsedSearch } from '@samsyn/fhir';
 import { patientKey } from '@samsyn/platform';
 import { and, desc, eq, inArray, or, type SQL, sql } from 'drizzle-orm';
-import { caseParticipants, caseVisibleTo, takesPart } from '../case-participants/participants.ts';
+import {
+  caseParticipants,
+  caseVisibleTo,
+  personVisibleTo,
+  takesPart,
+} from '../case-participants/participants.ts';
 import { type AccessContext, logAccess } from '../consent/access.ts';
 import { CREATE_STATUSES } from '../consent/profile.ts';
 import { toConsent, versionToConsent } from '../consent/to-fhir.ts';
@@ -57,10 +62,16 @@ async function visibleRow(
   interaction: 'read' | 'vread',
 ): Promise<ConsentRow> {
   if (!UUID_RE.test(id)) throw new NotFound('Consent', id);
-  const [row] = await db.select().from(consents).where(eq(consents.id, id)).limit(1);
-  if (!row) throw new NotFound('Consent', id);
+  const [hit] = await db
+    .select({ row: consents, personShown: personVisibleTo(ctx.auth.org).mapWith(Boolean) })
+    .from(consents)
+    .where(eq(consents.id, id))
+    .limit(1);
+  if (!hit) throw new NotFound('Consent', id);
+  const { row } = hit;
   const participants = await caseParticipants(db, row.caseId);
-  if (!participants || !takesPart(participants, ctx.auth.org)) {
+  // A participant the active consent does not cover may not see who the person is: the Consent names them.
+  if (!participants || !takesPart(participants, ctx.auth.org) || !hit.personShown) {
     await logAccess(db, ctx, interaction, accessed(row), { outcome: '4' });
     throw new NotFound('Consent', id);
   }
@@ -76,7 +87,7 @@ export async function searchConsents(
   search: ParsedSearch,
   ctx: AccessContext,
 ): Promise<{ resources: Consent[]; total: number }> {
-  const conditions: SQL[] = [caseVisibleTo(consents.caseId, ctx.auth.org)];
+  const conditions: SQL[] = [caseVisibleTo(consents.caseId, ctx.auth.org), personVisibleTo(ctx.auth.org)];
   const people: PersonIdentifier[] = [];
   const query: string[] = [];
   for (const p of search.params) {

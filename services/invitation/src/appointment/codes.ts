@@ -145,3 +145,47 @@ export const MEETING_CODE_SYSTEMS: readonly CodeSystem[] = [
     ],
   ),
 ];
+
+/** The code systems of the initiative and invitation Tasks beyond the shared ones. */
+export const CASE_CODE_SYSTEMS: readonly CodeSystem[] = [
+  codeSystem(
+    'sip-task-output',
+    'SIP invitation answers',
+    'What an invited unit names when it answers its invitation (Task.output.type).',
+    [
+      {
+        code: 'substitute',
+        display: 'Substitute unit',
+        definition:
+          'The unit of the same principal that comes instead of the rejecting one; it gets an invitation of its own.',
+      },
+    ],
+  ),
+  codeSystem(
+    'sip-case-status-reason',
+    'SIP case end reasons',
+    'Why a SIP case was cancelled or closed (Task.statusReason of the initiative).',
+    [
+      { code: 'withdrawn', display: 'Withdrawn', definition: 'The initiating unit withdrew the initiative.' },
+      {
+        code: 'consent-refused',
+        display: 'Consent refused',
+        definition: 'The person (or guardian) refused consent.',
+      },
+      {
+        code: 'consent-withdrawn',
+        display: 'Consent withdrawn',
+        definition: 'The person revoked the consent.',
+      },
+      { code: 'goals-met', display: 'Goals met', definition: 'The plan was closed with its goals met.' },
+      {
+        code: 'person-declined',
+        display: 'Person declined',
+        definition: 'The person ended the SIP.',
+      },
+      { code: 'moved', display: 'Moved', definition: 'The person moved away.' },
+      { code: 'deceased', display: 'Deceased', definition: 'The person died.' },
+      { code: 'other', display: 'Other', definition: 'Another reason, given in the plan.' },
+    ],
+  ),
+];

@@ -48,6 +48,8 @@ export interface MeetingInput {
   orgs: { org: string; answer: Answer; attendance?: Attendance }[];
   person?: { answer: Answer; attendance?: Attendance };
   relatives: { display: string; answer: Answer; attendance?: Attendance }[];
+  /** Names of units as the booking gave them (actor.display), for the kallelse only; not stored. */
+  orgNames?: Record<string, string>;
 }
 
 /** Elements Samsyn stores or derives; anything else would be lost, so it is refused instead. */
@@ -157,6 +159,7 @@ export function readMeeting(body: Record<string, unknown>): MeetingInput {
   }
 
   const orgs: MeetingInput['orgs'] = [];
+  const orgNames: Record<string, string> = {};
   const relatives: MeetingInput['relatives'] = [];
   let person: MeetingInput['person'];
   const participants = Array.isArray(a.participant) ? a.participant : [];
@@ -201,7 +204,11 @@ export function readMeeting(body: Record<string, unknown>): MeetingInput {
       const hsa = checkHsaId(id.value ?? '');
       if (!hsa.ok) problem(`${at}.actor.identifier.value`, hsa.reason, 'value');
       else if (orgs.some((o) => o.org === hsa.value)) problem(at, `${hsa.value} is listed twice`, 'value');
-      else orgs.push({ org: hsa.value, answer, ...extra });
+      else {
+        orgs.push({ org: hsa.value, answer, ...extra });
+        const name = p.actor.display?.trim();
+        if (name) orgNames[hsa.value] = name.slice(0, 200);
+      }
     } else {
       problem(
         at,
@@ -227,6 +234,7 @@ export function readMeeting(body: Record<string, unknown>): MeetingInput {
     orgs,
     ...(person ? { person } : {}),
     relatives,
+    ...(Object.keys(orgNames).length > 0 ? { orgNames } : {}),
   };
 }
 

@@ -140,6 +140,8 @@ export function appointmentRoutes(deps: AppointmentDeps): Hono<AppEnv> {
 
   app.put('/:id', async (c) => {
     requireScope(c.var.auth, 'Appointment', 'u');
+    // A meeting the caller cannot see answers 404 before anything about the body is said.
+    await readAppointment(db, c.req.param('id'), c.var.auth.org);
     const body = await readResource(c, 'Appointment');
     if (body.id !== undefined && body.id !== c.req.param('id')) {
       throw new InvalidRequest(
@@ -158,6 +160,7 @@ export function appointmentRoutes(deps: AppointmentDeps): Hono<AppEnv> {
 
   app.patch('/:id', async (c) => {
     requireScope(c.var.auth, 'Appointment', 'u');
+    await readAppointment(db, c.req.param('id'), c.var.auth.org);
     if (!/^application\/json-patch\+json\b/i.test(c.req.header('content-type') ?? '')) {
       throw new InvalidRequest(
         'unsupported-patch',

@@ -19,23 +19,37 @@ export function initiativeTask(
   covered: ReadonlySet<string>,
 ): Task {
   const sent = row.resource as Partial<Task>;
+  const personShown = viewerOrg === row.requesterOrg || covered.has(viewerOrg);
   const view =
     viewerOrg === row.requesterOrg
-      ? sent
+      ? withoutContainedLabels(sent)
       : covered.has(viewerOrg)
         ? row.protectedIdentity
-          ? withoutContactData(sent)
-          : sent
+          ? withoutContactData(withoutContainedLabels(sent))
+          : withoutContainedLabels(sent)
         : withoutPersonData(sent);
+  // resourceType, id and meta first, as readers expect them (the stored copy comes back in jsonb key order).
+  const { resourceType: _r, id: _i, meta: _m, statusReason: sentReason, ...rest } = view;
   const task: Task = {
-    ...view,
     resourceType: 'Task',
     id: row.id,
-    meta: { versionId: String(row.versionId), lastUpdated: row.lastUpdated.toISOString() },
+    meta: {
+      versionId: String(row.versionId),
+      lastUpdated: row.lastUpdated.toISOString(),
+      // Skyddad identitet travels as the Task's label: R4 forbids security labels on contained resources (dom-5).
+      ...(row.protectedIdentity && personShown ? { security: [RESTRICTED] } : {}),
+    },
+    ...rest,
     groupIdentifier: groupIdentifier(row.id),
     status: taskStatus(row.status),
     ...(row.statusReason
-      ? { statusReason: { coding: [{ system: CASE_STATUS_REASON_SYSTEM, code: row.statusReason }] } }
+      ? {
+          statusReason: {
+            coding: [{ system: CASE_STATUS_REASON_SYSTEM, code: row.statusReason }],
+            // The initiator's own words when it withdrew; only it and covered units see them.
+            ...(sentReason?.text && personShown ? { text: sentReason.text } : {}),
+          },
+        }
       : {}),
     intent: 'order',
     businessStatus: { coding: [{ system: CASE_STATUS_SYSTEM, code: row.status }] },
@@ -57,6 +71,26 @@ function taskStatus(caseStatus: string): Task['status'] {
   if (caseStatus === 'closed') return 'completed';
   if (caseStatus === 'cancelled') return 'cancelled';
   return 'in-progress';
+}
+
+export const RESTRICTED = {
+  system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality',
+  code: 'R',
+  display: 'restricted',
+};
+
+/** A contained resource may carry no meta.security (dom-5); the label the sender put there moves to the Task. */
+function withoutContainedLabels(sent: Partial<Task>): Partial<Task> {
+  if (!sent.contained?.some((r) => r.meta?.security)) return sent;
+  return {
+    ...sent,
+    contained: sent.contained.map((r) => {
+      if (!r.meta?.security) return r;
+      const { security: _s, ...meta } = r.meta;
+      const { meta: _m, ...rest } = r;
+      return (Object.keys(meta).length > 0 ? { ...rest, meta } : rest) as typeof r;
+    }),
+  };
 }
 
 /** Skyddad identitet: address and contact details never leave the owning organisation (SPEC §3). */

@@ -200,6 +200,8 @@ async function searchInitiatives(db: Db, search: ParsedSearch, viewerOrg: string
     ids.length > 0 ? await db.select().from(invitations).where(inArray(invitations.caseId, ids)) : [];
   const covered = await Promise.all(rows.map((r) => coveredOrgs(db, r.id)));
   return {
+    /** Whether each row's person was shown to the viewer (those reads go to the access log). */
+    personShown: rows.map((r, i) => r.requesterOrg === viewerOrg || (covered[i]?.has(viewerOrg) ?? false)),
     resources: rows.map((r, i) =>
       initiativeTask(
         r,
@@ -248,5 +250,10 @@ async function searchInvitations(db: Db, search: ParsedSearch, viewerOrg: string
     .orderBy(desc(invitations.lastUpdated), desc(invitations.id))
     .limit(search.count)
     .offset(search.offset);
-  return { resources: rows.map((r) => invitationTask(r.inv, r.row)), rows: [], total: countRow?.n ?? 0 };
+  return {
+    resources: rows.map((r) => invitationTask(r.inv, r.row)),
+    rows: [] as CaseRow[],
+    personShown: [] as boolean[],
+    total: countRow?.n ?? 0,
+  };
 }

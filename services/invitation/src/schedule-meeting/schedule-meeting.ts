@@ -110,7 +110,10 @@ export async function bookMeeting(db: Db, input: MeetingInput, ctx: MeetingConte
       row.status === 'scheduled'
         ? row
         : await transitionCase(tx, row, 'scheduled', { byOrg: ctx.callerOrg, at: now, ...trace(ctx) });
-    await enqueueScheduled(tx, meeting, replaced.length > 0, now, ctx);
+    await enqueueScheduled(tx, meeting, caseRow, replaced.length > 0, now, {
+      ...ctx,
+      orgNames: input.orgNames,
+    });
     await ctx.onCommit?.(tx, caseRow, meeting);
     return { meeting, row: caseRow, changed: true };
   });
@@ -215,7 +218,7 @@ async function update(
   if (moved) {
     await cancelMeetingTimers(tx, meeting.id, ctx.now);
     await scheduleMeetingTimers(tx, updated, ctx.config, ctx.now);
-    await enqueueScheduled(tx, updated, true, ctx.now, ctx);
+    await enqueueScheduled(tx, updated, row, true, ctx.now, { ...ctx, orgNames: incoming.orgNames });
   }
   return { meeting: updated, row, changed: true };
 }
@@ -359,13 +362,21 @@ function trace(ctx: { traceparent?: string }) {
   return ctx.traceparent ? { traceparent: ctx.traceparent } : {};
 }
 
+/** sip.meeting.scheduled, with what the kallelse letter needs: where, in which language, to whom, how to send it. */
 async function enqueueScheduled(
   tx: Tx,
   meeting: AppointmentRow,
+  row: CaseRow,
   rescheduled: boolean,
   now: Date,
-  ctx: { traceparent?: string },
+  ctx: { traceparent?: string; orgNames?: Record<string, string> | undefined },
 ): Promise<void> {
+  const mode = meeting.mode as 'physical' | 'video' | 'phone';
+  const orgs = meeting.participants.flatMap((p) => (p.type === 'org' && p.org ? [p.org] : []));
+  const orgNames = Object.fromEntries(
+    Object.entries(ctx.orgNames ?? {}).filter(([org]) => orgs.includes(org)),
+  );
+  const language = preferredLanguage(row);
   await enqueue(
     tx,
     outbox,
@@ -376,10 +387,40 @@ async function enqueueScheduled(
       at: now.toISOString(),
       start: meeting.start.toISOString(),
       end: meeting.end.toISOString(),
-      mode: meeting.mode as 'physical' | 'video' | 'phone',
-      orgs: meeting.participants.flatMap((p) => (p.type === 'org' && p.org ? [p.org] : [])),
+      mode,
+      orgs,
       rescheduled,
+      location:
+        mode === 'physical'
+          ? { place: meeting.location.slice(0, 300) }
+          : mode === 'video'
+            ? { url: meeting.location }
+            : { phone: meeting.location.slice(0, 40) },
+      ...(language ? { language } : {}),
+      ...(Object.keys(orgNames).length > 0 ? { orgNames } : {}),
+      personProtected: row.protectedIdentity,
     },
     { aggregate: meeting.caseId, source: SOURCE, time: now, ...trace(ctx) },
   );
+}
+
+/** The BCP 47 code of the person's preferred language (Patient.communication, preferred first), if sent. */
+function preferredLanguage(row: CaseRow): string | undefined {
+  const sent = row.resource as {
+    contained?: {
+      resourceType?: string;
+      communication?: { preferred?: boolean; language?: { coding?: { system?: string; code?: string }[] } }[];
+    }[];
+  };
+  const patient = sent.contained?.find((r) => r.resourceType === 'Patient');
+  const list = [...(patient?.communication ?? [])].sort(
+    (a, b) => Number(b.preferred ?? false) - Number(a.preferred ?? false),
+  );
+  for (const c of list) {
+    const code = c.language?.coding?.find(
+      (x) => x.system === 'urn:ietf:bcp:47' || x.system === undefined,
+    )?.code;
+    if (code && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(code) && code.length <= 16) return code;
+  }
+  return undefined;
 }

@@ -1,9 +1,10 @@
 // Use case: the initiating unit withdraws its initiative; the case is cancelled with its open invitations.
 import type { Db } from '@samsyn/db';
 import { Forbidden, NotFound, requireIfMatch } from '@samsyn/fhir';
+import { eq, sql } from 'drizzle-orm';
 import { cancelOpenInvitations, participates } from '../case/invitations.ts';
 import { lockCase, transitionCase } from '../case/transition.ts';
-import type { CaseRow } from '../db/schema.ts';
+import { type CaseRow, cases } from '../db/schema.ts';
 import { cancelInvitationTimers } from '../deadlines/schedule.ts';
 
 export interface WithdrawContext {
@@ -31,6 +32,15 @@ export async function withdrawCase(db: Db, caseId: string, ctx: WithdrawContext)
       ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
     });
     for (const id of await cancelOpenInvitations(tx, row.id, now)) await cancelInvitationTimers(tx, id, now);
-    return updated;
+    if (!ctx.reason) return updated;
+    // The initiator's words are kept with the Task as it sent it (the reason code is 'withdrawn').
+    const [withText] = await tx
+      .update(cases)
+      .set({
+        resource: sql`${cases.resource} || ${JSON.stringify({ statusReason: { text: ctx.reason } })}::jsonb`,
+      })
+      .where(eq(cases.id, row.id))
+      .returning();
+    return withText ?? updated;
   });
 }

@@ -94,13 +94,13 @@ export async function recordFollowUp(
   ifMatch: string | undefined,
   ctx: PlanContext,
 ): Promise<CarePlanRow> {
+  const row = await visiblePlan(deps, id, ctx, 'update');
   const params = readParameters(body, followUpSchema, {
     heldOn: (p) => parameterValue(p, 'date'),
     nextFollowUp: (p) => parameterValue(p, 'date'),
     closeReason: (p) => parameterValue(p, 'code'),
     note: (p) => parameterValue(p, 'string'),
   });
-  const row = await visiblePlan(deps, id, ctx, 'update');
   if (ifMatch !== undefined) requireIfMatch(ifMatch, row.versionId);
   requireActive(row);
   const now = nowOf(ctx);
@@ -173,11 +173,11 @@ export async function closePlan(
   ifMatch: string | undefined,
   ctx: PlanContext,
 ): Promise<CarePlanRow> {
+  const row = await visiblePlan(deps, id, ctx, 'update');
   const params = readParameters(body, closeSchema, {
     reason: (p) => parameterValue(p, 'code'),
     note: (p) => parameterValue(p, 'string'),
   });
-  const row = await visiblePlan(deps, id, ctx, 'update');
   if (ifMatch !== undefined) requireIfMatch(ifMatch, row.versionId);
   requireActive(row);
   const now = nowOf(ctx);

@@ -64,8 +64,8 @@ export async function shareWithPerson(
   body: Parameters | undefined,
   ctx: PlanContext,
 ): Promise<ShareRecord> {
-  const params = readParameters(body, shareSchema, { language: (p) => parameterValue(p, 'code') });
   const row = await visiblePlan(deps, id, ctx, 'read');
+  const params = readParameters(body, shareSchema, { language: (p) => parameterValue(p, 'code') });
   if (row.status === 'draft') {
     throw new StateConflict(
       'plan-draft',

@@ -14,6 +14,13 @@ type Ext = {
   extension?: Ext[];
 };
 
+/** Contained resources are shape-checked only at the top level: read their parts defensively. */
+function arr<T>(value: T[] | undefined): NonNullable<T>[] {
+  return Array.isArray(value)
+    ? value.filter((v): v is NonNullable<T> => typeof v === 'object' && v !== null)
+    : [];
+}
+
 function esc(text: unknown): string {
   return String(text ?? '')
     .replace(/&/g, '&amp;')
@@ -21,6 +28,12 @@ function esc(text: unknown): string {
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;');
+}
+
+/** Text the participants wrote, isolated so its own direction holds inside a right-to-left page. */
+function own(text: unknown): string {
+  const value = esc(text);
+  return value ? `<bdi>${value}</bdi>` : '';
 }
 
 function fill(template: string, values: Record<string, string>): string {
@@ -47,8 +60,9 @@ export function renderSummary({ plan, language, now }: SummaryInput): string {
   const patient = contained.find((c) => c.resourceType === 'Patient') as
     | { name?: { text?: string; given?: string[]; family?: string }[] }
     | undefined;
-  const name = patient?.name?.[0];
-  const personName = name?.text ?? [...(name?.given ?? []), name?.family].filter(Boolean).join(' ');
+  const name = arr(patient?.name)[0];
+  const given = Array.isArray(name?.given) ? name.given.filter((g) => typeof g === 'string') : [];
+  const personName = name?.text ?? [...given, name?.family].filter(Boolean).join(' ');
   const subject = (plan.subject as Ref | undefined)?.identifier?.value ?? '';
 
   const goals = contained.filter((c) => c.resourceType === 'Goal') as unknown as (Contained & {
@@ -56,16 +70,17 @@ export function renderSummary({ plan, language, now }: SummaryInput): string {
     extension?: Ext[];
   })[];
   const parentOf = (g: { extension?: Ext[] }) =>
-    g.extension
-      ?.find((e) => e.url === 'http://hl7.org/fhir/StructureDefinition/goal-relationship')
-      ?.extension?.find((e) => e.url === 'target')?.valueReference?.reference;
+    arr(
+      arr(g.extension).find((e) => e?.url === 'http://hl7.org/fhir/StructureDefinition/goal-relationship')
+        ?.extension,
+    ).find((e) => e?.url === 'target')?.valueReference?.reference;
   const longTerm = goals.filter((g) => !parentOf(g));
   const goalHtml = longTerm
     .map((g) => {
       const subs = goals.filter((s) => parentOf(s) === `#${g.id}`);
-      return `<li><p class="goal">${esc(g.description?.text)}</p>${
+      return `<li><p class="goal">${own(g.description?.text)}</p>${
         subs.length > 0
-          ? `<p class="sub">${esc(t.subGoals)}</p><ul>${subs.map((s) => `<li>${esc(s.description?.text)}</li>`).join('')}</ul>`
+          ? `<p class="sub">${esc(t.subGoals)}</p><ul>${subs.map((s) => `<li>${own(s.description?.text)}</li>`).join('')}</ul>`
           : ''
       }</li>`;
     })
@@ -97,12 +112,12 @@ export function renderSummary({ plan, language, now }: SummaryInput): string {
     `<table><thead><tr><th>${esc(t.activity)}</th><th>${esc(t.responsible)}</th><th>${esc(t.when)}</th></tr></thead><tbody>${list
       .map(
         (a) =>
-          `<tr><td>${esc(what(a))}</td><td>${esc((a.detail?.performer ?? []).map(orgName).join(', '))}</td><td>${esc(when(a))}</td></tr>`,
+          `<tr><td>${own(what(a))}</td><td>${own((a.detail?.performer ?? []).map(orgName).join(', '))}</td><td>${own(when(a))}</td></tr>`,
       )
       .join('')}</tbody></table>`;
   const principal = activities.filter((a) => actorOf(a) === 'principal');
   const other = activities.filter((a) => actorOf(a) === 'other-actor');
-  const own = activities.filter((a) => actorOf(a) === 'person');
+  const ownActivities = activities.filter((a) => actorOf(a) === 'person');
 
   const team = byRef((plan.careTeam ?? [])[0] as Ref | undefined) as
     | {
@@ -113,14 +128,15 @@ export function renderSummary({ plan, language, now }: SummaryInput): string {
         }[];
       }
     | undefined;
-  const teamHtml = (team?.participant ?? [])
+  const teamHtml = arr(team?.participant)
     .map((p) => {
-      const role = p.role?.flatMap((r) => r.coding ?? []).find((c) => c.system === TEAM_ROLE_SYSTEM)?.code as
-        | keyof typeof t.roles
-        | undefined;
-      const who = p.member?.reference === '#person' || role === 'person' ? t.roles.person : orgName(p.member);
-      const behalf = p.onBehalfOf ? ` (${esc(orgName(p.onBehalfOf))})` : '';
-      return `<li><span class="role">${esc(role ? t.roles[role] : '')}</span> ${esc(who)}${behalf}</li>`;
+      const role = arr(p?.role)
+        .flatMap((r) => arr(r?.coding))
+        .find((c) => c?.system === TEAM_ROLE_SYSTEM)?.code as keyof typeof t.roles | undefined;
+      const isPerson = p.member?.reference === '#person' || role === 'person';
+      const who = isPerson ? personName || subject : orgName(p.member);
+      const behalf = p.onBehalfOf ? ` (${own(orgName(p.onBehalfOf))})` : '';
+      return `<li><span class="role">${esc(role ? t.roles[role] : '')}</span> ${own(who)}${behalf}</li>`;
     })
     .join('');
 
@@ -150,17 +166,17 @@ export function renderSummary({ plan, language, now }: SummaryInput): string {
 <header>
 <h1>${esc(t.title)}</h1>
 <p class="intro">${esc(t.intro)}</p>
-<p class="meta">${esc(t.person)}: <strong>${esc(personName || subject)}</strong></p>
+<p class="meta">${esc(t.person)}: <strong>${own(personName || subject)}</strong></p>
 <p class="meta">${esc(t.status)}: <strong data-status="${esc(plan.status)}">${esc(status)}</strong></p>
 <p class="meta">${esc(fill(t.version, { v: plan.meta?.versionId ?? '', date: day(plan.meta?.lastUpdated) }))}</p>
-<p class="meta">${esc(t.lead)}: <strong>${esc(orgName(plan.author as Ref | undefined))}</strong></p>
+<p class="meta">${esc(t.lead)}: <strong>${own(orgName(plan.author as Ref | undefined))}</strong></p>
 <button type="button" onclick="window.print()">${esc(t.print)}</button>
 </header>
 <main>
 <section id="goals"><h2>${esc(t.goals)}</h2><ul>${goalHtml}</ul></section>
 <section id="activities"><h2>${esc(t.activities)}</h2>${table(principal)}</section>
 <section id="other-actors"><h2>${esc(t.otherActors)}</h2>${other.length > 0 ? table(other) : `<p>${esc(t.noneOther)}</p>`}</section>
-<section id="own"><h2>${esc(t.yourOwn)}</h2><ul>${own.map((a) => `<li>${esc(what(a))}${when(a) ? ` (${esc(when(a))})` : ''}</li>`).join('')}</ul></section>
+<section id="own"><h2>${esc(t.yourOwn)}</h2><ul>${ownActivities.map((a) => `<li>${own(what(a))}${when(a) ? ` (${own(when(a))})` : ''}</li>`).join('')}</ul></section>
 <section id="team"><h2>${esc(t.team)}</h2><ul>${teamHtml}</ul></section>
 <section id="follow-up"><h2>${esc(t.followUp)}</h2><p><strong>${esc(followUp ? day(followUp) : t.noFollowUp)}</strong></p></section>
 <p class="rights">${esc(t.rights)}</p>

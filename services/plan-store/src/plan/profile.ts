@@ -10,6 +10,7 @@ import {
 } from '@samsyn/fhir';
 import { z } from 'zod';
 import { ACTIVITY_ACTOR_EXT, FOLLOW_UP_EXT, TEAM_ROLE_SYSTEM } from './codes.ts';
+import { r4Problems } from './r4.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Statuses a client may set; closing goes through $close so the reason is recorded. */
@@ -75,10 +76,17 @@ export interface ReadPlan {
 
 type Ref = z.infer<typeof reference>;
 
+/** `value` if it is an array, else none: for parts of contained resources no schema has checked. */
+function list<T>(value: T[] | undefined): NonNullable<T>[] {
+  return Array.isArray(value)
+    ? value.filter((v): v is NonNullable<T> => typeof v === 'object' && v !== null)
+    : [];
+}
+
 /** The HSA-id a reference names by identifier, if any. */
 export function hsaOf(ref: Ref | undefined): string | undefined {
   const id = ref?.identifier;
-  return id && isHsaSystem(id.system) ? id.value : undefined;
+  return id && isHsaSystem(id.system) && typeof id.value === 'string' ? id.value : undefined;
 }
 
 export function extensionValue<T = unknown>(
@@ -111,8 +119,11 @@ export function careTeamMembers(plan: CarePlanBody): TeamMember[] {
         }[];
       }
     | undefined;
-  return (team?.participant ?? []).map((p) => {
-    const role = p.role?.flatMap((r) => r.coding ?? []).find((c) => c.system === TEAM_ROLE_SYSTEM)?.code;
+  // Contained resources are only shape-checked at the top level; read them defensively.
+  return list(team?.participant).map((p) => {
+    const role = list(p.role)
+      .flatMap((r) => list(r?.coding))
+      .find((c) => c?.system === TEAM_ROLE_SYSTEM)?.code;
     const org = hsaOf(p.member);
     const onBehalfOf = hsaOf(p.onBehalfOf);
     return {
@@ -226,6 +237,8 @@ export function readCarePlan(body: Record<string, unknown>): ReadPlan {
   if (problems.length > 0) throw new InvalidRequest('invalid-careplan', problems);
 
   const { id: _id, meta: _meta, ...resource } = body;
+  const structural = r4Problems(resource);
+  if (structural.length > 0) throw new InvalidRequest('invalid-careplan', structural);
   const leadOrg = hsaOf(plan.author);
   return {
     resource,
@@ -249,7 +262,8 @@ export function preferredLanguage(plan: CarePlanBody): string | undefined {
   const patients = (plan.contained ?? []).filter((r) => r.resourceType === 'Patient') as {
     communication?: { preferred?: boolean; language?: { coding?: { code?: string }[] } }[];
   }[];
-  const comms = patients.flatMap((p) => p.communication ?? []);
-  const chosen = comms.find((c) => c.preferred) ?? comms[0];
-  return chosen?.language?.coding?.find((c) => c.code)?.code;
+  const comms = patients.flatMap((p) => list(p.communication));
+  const chosen = comms.find((c) => c?.preferred === true) ?? comms[0];
+  const code = list(chosen?.language?.coding).find((c) => typeof c?.code === 'string')?.code;
+  return typeof code === 'string' && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(code) ? code : undefined;
 }

@@ -41,13 +41,14 @@ export async function approveRevision(
   ifMatch: string | undefined,
   ctx: PlanContext,
 ): Promise<CarePlanRow> {
+  // Visibility first: a unit that may not see the plan learns nothing, not even that its input was wrong.
+  const row = await visiblePlan(deps, id, ctx, 'update');
   const params = readParameters(body, approvalSchema, {
     approvedBy: (p) => parameterValue(p, 'code'),
     approverName: (p) => parameterValue(p, 'string'),
     approvedAt: (p) => parameterValue(p, 'dateTime'),
     method: (p) => parameterValue(p, 'code'),
   });
-  const row = await visiblePlan(deps, id, ctx, 'update');
   if (ifMatch !== undefined) requireIfMatch(ifMatch, row.versionId);
   if (!row.proposal) {
     throw new StateConflict(
