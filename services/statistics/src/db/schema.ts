@@ -150,8 +150,8 @@ export const ratingFact = statisticsSchema.table(
 );
 
 /**
- * Pre-aggregated funnel counts so any filter answers fast over a million cases: per Stockholm day for all cases,
- * and per Stockholm month by requesting organisation or by municipality (scope), each split by age band and trigger.
+ * Pre-aggregated funnel counts so any filter answers fast over a million cases: per Stockholm day and month for all
+ * cases, and per Stockholm month by requesting organisation or by municipality (scope), split by age band and trigger.
  */
 export const funnelRollup = statisticsSchema.table(
   'funnel_rollup',

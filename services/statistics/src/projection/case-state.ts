@@ -326,6 +326,7 @@ export function contributions(s: CaseState): string[] {
     const common = { stage, ageBand: dims.ageBand, trigger: dims.trigger };
     out.push(
       rollupKeyString({ grain: 'day', scope: 'all', period: day, key: '', parent: '', ...common }),
+      rollupKeyString({ grain: 'month', scope: 'all', period: month, key: '', parent: '', ...common }),
       rollupKeyString({
         grain: 'month',
         scope: 'org',

@@ -144,7 +144,7 @@ async function addToRollups(tx: DbOrTx, gen: number, delta: Map<string, number>)
   );
 }
 
-/** Writes many folded cases into a fresh generation in multi-row batches, with their rollups. */
+/** Writes many folded cases (new to `gen`) in multi-row batches, adding them to the rollups. */
 export async function writeBulk(
   db: DbOrTx,
   gen: number,
@@ -199,7 +199,8 @@ export async function writeBulk(
       sql`insert into ${ROLLUP_COLUMNS} values ${sql.join(
         slice.map((k) => rollupTuple(gen, k, rollup.get(k) ?? 0)),
         sql`, `,
-      )}`,
+      )} on conflict (gen, grain, scope, stage, period, key, parent, age_band, trigger)
+        do update set n = funnel_rollup.n + excluded.n`,
     );
   }
   return written;

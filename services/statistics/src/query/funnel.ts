@@ -9,7 +9,7 @@ export interface FunnelPeriod {
 }
 
 export interface Funnel {
-  source: 'rollup-day' | 'rollup-org' | 'rollup-municipality' | 'facts';
+  source: 'rollup-day' | 'rollup-month' | 'rollup-org' | 'rollup-municipality' | 'facts';
   periods: FunnelPeriod[];
   total: Record<string, number>;
 }
@@ -28,8 +28,8 @@ const STAGE_COLUMNS: [string, string][] = [
 export function funnelSource(f: Filter): Funnel['source'] {
   const byOrg = Boolean(f.org || f.principal);
   const byMunicipality = Boolean(f.municipality || f.region);
-  if (!byOrg && !byMunicipality) return 'rollup-day';
   const monthly = (f.grain === 'month' || f.grain === 'year') && monthAligned(f);
+  if (!byOrg && !byMunicipality) return monthly ? 'rollup-month' : 'rollup-day';
   if (monthly && byOrg && !byMunicipality) return 'rollup-org';
   if (monthly && byMunicipality && !byOrg) return 'rollup-municipality';
   return 'facts';
@@ -59,6 +59,8 @@ function rollupQuery(gen: number, f: Filter, source: Exclude<Funnel['source'], '
   const parts: SQL[] = [sql`gen = ${gen}`];
   if (source === 'rollup-day') {
     parts.push(sql`grain = 'day' and scope = 'all'`);
+  } else if (source === 'rollup-month') {
+    parts.push(sql`grain = 'month' and scope = 'all'`);
   } else if (source === 'rollup-org') {
     parts.push(sql`grain = 'month' and scope = 'org'`);
     if (f.org) parts.push(sql`key = ${f.org}`);
@@ -77,20 +79,24 @@ function rollupQuery(gen: number, f: Filter, source: Exclude<Funnel['source'], '
     group by 1, 2 having sum(n) <> 0`;
 }
 
+/**
+ * The facts path: one pass over the cases the dimension filter selects (via its index), each case unnested into
+ * its stage times, so the cost follows the size of the filtered population rather than the number of stages.
+ */
 function factsQuery(gen: number, f: Filter): SQL {
   const { start, end } = rangeBounds(f);
   const dims = caseDims(f);
-  const selects = STAGE_COLUMNS.map(([stage, column]) => {
-    const col = sql.raw(`c.${column}`);
-    const bucket = sql`to_char(date_trunc(${f.grain}, ${col} at time zone 'Europe/Stockholm'), 'YYYY-MM-DD')`;
-    const base = sql`from statistics.case_fact c where c.gen = ${gen} and ${col} >= ${start} and ${col} < ${end} and ${dims}`;
-    const reasonColumn =
-      stage === 'closed' ? 'c.closed_reason' : stage === 'cancelled' ? 'c.cancelled_reason' : undefined;
-    const main = sql`select ${stage}::text as stage, ${bucket} as period, count(*)::int as n ${base} group by 2`;
-    if (!reasonColumn) return main;
-    const reason = sql.raw(reasonColumn);
-    return sql`${main} union all select ${`${stage}:`}::text || ${reason} as stage, ${bucket} as period,
-      count(*)::int as n ${base} group by 1, 2`;
-  });
-  return sql.join(selects, sql` union all `);
+  const stages = sql.join(
+    [
+      ...STAGE_COLUMNS.map(([stage, column]) => sql`(${stage}::text, ${sql.raw(`c.${column}`)})`),
+      sql`('closed:' || c.closed_reason, c.closed_at)`,
+      sql`('cancelled:' || c.cancelled_reason, c.cancelled_at)`,
+    ],
+    sql`, `,
+  );
+  return sql`select s.stage, to_char(date_trunc(${f.grain}, s.at at time zone 'Europe/Stockholm'), 'YYYY-MM-DD') as period,
+      count(*)::int as n
+    from statistics.case_fact c cross join lateral (values ${stages}) as s(stage, at)
+    where c.gen = ${gen} and ${dims} and c.identified_at < ${end} and s.at >= ${start} and s.at < ${end}
+    group by 1, 2`;
 }

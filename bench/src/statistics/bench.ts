@@ -1,0 +1,363 @@
+// The statistics benchmark: rebuild throughput over a real JetStream history, funnel latency for many filters over
+// 1M generated cases, and how soon a published event shows in the numbers. Real PostgreSQL and NATS throughout.
+import { Bus } from '@samsyn/bus';
+import { dataschemaUri, events, toHeaders } from '@samsyn/contracts';
+import { openPostgres } from '@samsyn/db';
+import { createLogger, processMetrics } from '@samsyn/platform';
+import {
+  type AnyProjected,
+  applyEvent,
+  type CaseState,
+  computeStatistics,
+  createStatisticsService,
+  emptyCase,
+  funnel,
+  liveGeneration,
+  parseFilter,
+  rebuild,
+  writeBulk,
+} from '@samsyn/statistics/internals';
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { caseEvents, geography, prng } from './generate.ts';
+
+export interface StatisticsBenchOptions {
+  adminUrl: string;
+  natsUrl: string;
+  /** Cases the funnel queries run over (default 1,000,000). */
+  cases: number;
+  /** Cases whose events are published to JetStream for the rebuild (the rest are written as facts directly). */
+  historyCases: number;
+  /** Queries per filter kind. */
+  queriesPerKind: number;
+  /** Events published one by one to time how soon they show. */
+  liveEvents: number;
+  log: (line: string) => void;
+}
+
+export interface Latency {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface StatisticsBenchResult {
+  cases: number;
+  history: { cases: number; events: number; publishPerSecond: number };
+  rebuild: {
+    eventsRead: number;
+    readEventsPerSecond: number;
+    /** Events per second of CPU time the rebuild process got: what one free core would do. */
+    readEventsPerCpuSecond: number;
+    endToEndEventsPerSecond: number;
+    totalSeconds: number;
+  };
+  /** 1-minute load average at the start and end (2 cores shared with other work skew every wall-clock figure). */
+  loadAverage: { start: number; end: number };
+  bulkWrite: { cases: number; seconds: number; casesPerSecond: number };
+  funnel: Record<string, Latency & { source: string }>;
+  fullStatistics: Record<string, Latency>;
+  eventReflectedMs: Latency;
+  rows: string[];
+}
+
+function stats(samples: number[]): Latency {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
+  const r = (v: number) => Math.round(v * 10) / 10;
+  return { n: s.length, p50: r(at(0.5)), p95: r(at(0.95)), p99: r(at(0.99)), max: r(s.at(-1) ?? Number.NaN) };
+}
+
+function dbUrl(adminUrl: string, name: string): string {
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function publishAll(bus: Bus, list: AnyProjected[]): Promise<void> {
+  const encoder = new TextEncoder();
+  const window = 2000;
+  for (let i = 0; i < list.length; i += window) {
+    await Promise.all(
+      list.slice(i, i + window).map((e) => {
+        const def = events[e.name];
+        const id = crypto.randomUUID();
+        return bus.publishRaw(
+          def.subject,
+          encoder.encode(JSON.stringify(e.data)),
+          toHeaders({
+            id,
+            type: def.type,
+            source: '/samsyn/bench',
+            time: new Date().toISOString(),
+            subject: (e.data as { caseId: string }).caseId,
+            dataschema: dataschemaUri(def),
+          }),
+        );
+      }),
+    );
+  }
+}
+
+function* foldedCases(n: number, seed: number): Generator<CaseState> {
+  const rand = prng(seed);
+  const geo = geography();
+  for (let i = 0; i < n; i++) {
+    const list = caseEvents(rand, geo);
+    const first = list[0];
+    if (!first) continue;
+    const state = emptyCase((first.data as { caseId: string }).caseId);
+    for (const e of list) applyEvent(state, e, { inPlace: true });
+    yield state;
+  }
+}
+
+export async function runStatisticsBench(o: StatisticsBenchOptions): Promise<StatisticsBenchResult> {
+  const stamp = Date.now().toString(36);
+  const { loadavg } = await import('node:os');
+  const loadStart = loadavg()[0] ?? 0;
+  const dbName = `samsyn_bench_stats_${stamp}`;
+  const namespace = `benchstats${stamp}`;
+  const admin = postgres(o.adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${dbName}`);
+  const database = openPostgres({
+    url: dbUrl(o.adminUrl, dbName),
+    max: 8,
+    applicationName: 'bench-statistics',
+  });
+  const log = createLogger({ service: 'bench-statistics', level: 'warn' });
+  const bus = await Bus.connect({ servers: o.natsUrl, name: 'bench-statistics', namespace, log });
+  const liveBus = await Bus.connect({
+    servers: o.natsUrl,
+    name: 'bench-statistics-live',
+    namespace: `${namespace}live`,
+    log,
+  });
+  const metrics = processMetrics();
+  const live = createStatisticsService({ database, bus: liveBus, log, metrics, env: {} });
+  try {
+    await bus.ensureStreams();
+    await liveBus.ensureStreams();
+    await live.migrate();
+
+    // 1. A JetStream history of real events, rebuilt into a new generation.
+    const rand = prng(42);
+    const geo = geography();
+    const history: AnyProjected[] = [];
+    for (let i = 0; i < o.historyCases; i++) history.push(...caseEvents(rand, geo));
+    o.log(`statistics: publishing ${history.length} events of ${o.historyCases} cases to JetStream…`);
+    const t0 = performance.now();
+    await publishAll(bus, history);
+    const publishSeconds = (performance.now() - t0) / 1000;
+    o.log(`statistics: rebuilding from the history…`);
+    const result = await rebuild({ db: database.db, bus });
+    const rebuildResult = {
+      eventsRead: result.read,
+      readEventsPerSecond: Math.round(result.read / (result.readMs / 1000)),
+      readEventsPerCpuSecond: Math.round(result.read / (result.readCpuMs / 1000)),
+      endToEndEventsPerSecond: Math.round(result.read / (result.totalMs / 1000)),
+      totalSeconds: Math.round(result.totalMs / 100) / 10,
+    };
+    o.log(
+      `statistics: rebuild read ${result.read} events at ${rebuildResult.readEventsPerSecond}/s (fold included; ${rebuildResult.readEventsPerCpuSecond}/s per CPU-second), ${rebuildResult.endToEndEventsPerSecond}/s end to end with the bulk write and swap`,
+    );
+
+    // 2. The rest of the 1M cases as facts, written in bulk into the live generation.
+    const gen = await liveGeneration(database.db);
+    const extra = Math.max(0, o.cases - o.historyCases);
+    o.log(`statistics: writing ${extra} more generated cases as facts…`);
+    const t1 = performance.now();
+    let lastLog = 0;
+    await writeBulk(database.db, gen, foldedCases(extra, 7), (written) => {
+      if (written - lastLog >= 100_000) {
+        lastLog = written;
+        o.log(`  ${written} cases written`);
+      }
+    });
+    const writeSeconds = (performance.now() - t1) / 1000;
+    await database.db.execute(sql`vacuum analyze statistics.case_fact`);
+    await database.db.execute(sql`vacuum analyze statistics.funnel_rollup`);
+    await database.db.execute(sql`vacuum analyze statistics.invitation_fact`);
+    const [{ n: totalCases } = { n: 0 }] = (await database.db.execute(
+      sql`select count(*)::int as n from statistics.case_fact where gen = ${gen}`,
+    )) as unknown as { n: number }[];
+    o.log(`statistics: ${totalCases} cases in the live generation; timing queries…`);
+
+    // 3. Funnel latency for many filters.
+    const qrand = prng(99);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(qrand() * list.length)] as T;
+    const munis = geo.municipalities;
+    const wards = [...geo.regionUnits.values()].flat();
+    const units = [...wards, ...munis.flatMap((m) => m.units)];
+    const year = () => pick(['2025', '2026']);
+    const month = () => `${year()}-${String(1 + Math.floor(qrand() * 12)).padStart(2, '0')}`;
+    const endOf = (m: string) => {
+      const [y, mo] = m.split('-').map(Number) as [number, number];
+      return new Date(Date.UTC(y, mo, 0)).toISOString().slice(0, 10);
+    };
+    const kinds: Record<string, () => Record<string, string>> = {
+      'all cases, a year by month': () => {
+        const y = year();
+        return { grain: 'month', from: `${y}-01-01`, to: `${y}-12-31` };
+      },
+      'all cases, two years by week, target group + trigger': () => ({
+        grain: 'week',
+        from: '2025-01-01',
+        to: '2026-12-31',
+        ageBand: pick(['child', 'adult', 'older']),
+        trigger: pick(['discharge', 'other']),
+      }),
+      'one organisation, a year by month': () => {
+        const y = year();
+        return { grain: 'month', from: `${y}-01-01`, to: `${y}-12-31`, org: pick(units) };
+      },
+      'one principal, two years by year': () => ({
+        grain: 'year',
+        from: '2025-01-01',
+        to: '2026-12-31',
+        principal: pick(units).split('-')[0] ?? '',
+      }),
+      'one municipality, a year by month': () => {
+        const y = year();
+        return { grain: 'month', from: `${y}-01-01`, to: `${y}-12-31`, municipality: pick(munis).code };
+      },
+      'one region, a year by month, target group': () => {
+        const y = year();
+        return {
+          grain: 'month',
+          from: `${y}-01-01`,
+          to: `${y}-12-31`,
+          region: pick(munis).region,
+          ageBand: pick(['child', 'adult', 'older']),
+        };
+      },
+      'one region, a month by day': () => {
+        const m = month();
+        return { grain: 'day', from: `${m}-01`, to: endOf(m), region: pick(munis).region };
+      },
+      'organisation + municipality, a year by week': () => {
+        const m = pick(munis);
+        const y = year();
+        return {
+          grain: 'week',
+          from: `${y}-01-01`,
+          to: `${y}-12-31`,
+          municipality: m.code,
+          org: pick(m.units),
+        };
+      },
+      'one region, a quarter by week': () => {
+        const y = year();
+        return { grain: 'week', from: `${y}-04-01`, to: `${y}-06-30`, region: pick(munis).region };
+      },
+    };
+    const funnelResults: StatisticsBenchResult['funnel'] = {};
+    for (const [kind, make] of Object.entries(kinds)) {
+      const samples: number[] = [];
+      let source = '';
+      for (let i = 0; i < o.queriesPerKind + 3; i++) {
+        const filter = parseFilter(make());
+        const started = performance.now();
+        const f = await funnel(database.db, gen, filter);
+        const ms = performance.now() - started;
+        source = f.source;
+        if (i >= 3) samples.push(ms); // the first few warm the caches
+      }
+      funnelResults[kind] = { ...stats(samples), source };
+      o.log(
+        `  funnel, ${kind} [${source}]: p50 ${funnelResults[kind].p50} ms, p95 ${funnelResults[kind].p95} ms, max ${funnelResults[kind].max} ms`,
+      );
+    }
+    const full: StatisticsBenchResult['fullStatistics'] = {};
+    for (const kind of [
+      'all cases, a year by month',
+      'one municipality, a year by month',
+      'one region, a quarter by week',
+    ]) {
+      const make = kinds[kind];
+      if (!make) continue;
+      const samples: number[] = [];
+      for (let i = 0; i < Math.max(5, Math.floor(o.queriesPerKind / 4)) + 1; i++) {
+        const started = performance.now();
+        await computeStatistics(database.db, gen, parseFilter(make()));
+        if (i >= 1) samples.push(performance.now() - started);
+      }
+      full[kind] = stats(samples);
+      o.log(`  all indicators, ${kind}: p50 ${full[kind].p50} ms, p95 ${full[kind].p95} ms`);
+    }
+
+    // 4. How soon a published event shows in the funnel (live consumers on their own streams).
+    await live.start();
+    const reflected: number[] = [];
+    const lrand = prng(5);
+    for (let i = 0; i < o.liveEvents; i++) {
+      const org = `SE9999999999-${stamp}${i}`.slice(0, 45);
+      const initiated = caseEvents(lrand, geo)[0];
+      if (!initiated || initiated.name !== 'caseInitiated') continue;
+      const data = { ...initiated.data, requesterOrg: org, initiatedAt: '2026-06-15T10:00:00Z' };
+      const filter = parseFilter({ grain: 'month', from: '2026-06-01', to: '2026-06-30', org });
+      const started = performance.now();
+      await publishAll(liveBus, [{ name: 'caseInitiated', data }]);
+      for (;;) {
+        const f = await funnel(database.db, gen, filter);
+        if ((f.total.identified ?? 0) > 0) break;
+        if (performance.now() - started > 10_000) throw new Error('event not reflected within 10 s');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      reflected.push(performance.now() - started);
+    }
+    const eventReflectedMs = stats(reflected);
+    o.log(
+      `statistics: event reflected p50 ${eventReflectedMs.p50} ms, p95 ${eventReflectedMs.p95} ms, max ${eventReflectedMs.max} ms`,
+    );
+
+    const fmt = (v: number) => v.toLocaleString('en-US');
+    const verdict = (ok: boolean) => (ok ? 'met' : 'missed');
+    const worstFunnel = Math.max(...Object.values(funnelResults).map((r) => r.p99));
+    const rows = [
+      `| (d) statistics rebuild from JetStream, ${fmt(result.read)} events | ${fmt(rebuildResult.readEventsPerSecond)} events/s read + fold (${fmt(rebuildResult.readEventsPerCpuSecond)} per CPU-second); ${fmt(rebuildResult.endToEndEventsPerSecond)} events/s incl. bulk write + swap | | | | | ≥ 50,000 events/s | ${verdict(rebuildResult.readEventsPerSecond >= 50_000)} |`,
+      ...Object.entries(funnelResults).map(
+        ([kind, r]) =>
+          `| (d) funnel over ${fmt(totalCases)} cases: ${kind} (${r.source}) | ${r.n} queries | ${r.p50} ms | ${r.p95} ms | ${r.p99} ms | | ≤ 50 ms | ${verdict(r.p99 <= 50)} |`,
+      ),
+      ...Object.entries(full).map(
+        ([kind, r]) =>
+          `| (d) all indicators over ${fmt(totalCases)} cases: ${kind} | ${r.n} queries | ${r.p50} ms | ${r.p95} ms | ${r.p99} ms | | (no target) | |`,
+      ),
+      `| (d) event reflected in the funnel | ${eventReflectedMs.n} events | ${eventReflectedMs.p50} ms | ${eventReflectedMs.p95} ms | ${eventReflectedMs.p99} ms | | ≤ 1 s | ${verdict(eventReflectedMs.max <= 1000)} |`,
+    ];
+    o.log(`statistics: worst funnel p99 ${worstFunnel} ms`);
+    return {
+      cases: totalCases,
+      history: {
+        cases: o.historyCases,
+        events: history.length,
+        publishPerSecond: Math.round(history.length / publishSeconds),
+      },
+      rebuild: rebuildResult,
+      loadAverage: { start: Math.round(loadStart * 10) / 10, end: Math.round((loadavg()[0] ?? 0) * 10) / 10 },
+      bulkWrite: {
+        cases: extra,
+        seconds: Math.round(writeSeconds),
+        casesPerSecond: Math.round(extra / writeSeconds),
+      },
+      funnel: funnelResults,
+      fullStatistics: full,
+      eventReflectedMs,
+      rows,
+    };
+  } finally {
+    await live.stop().catch(() => {});
+    for (const b of [bus, liveBus]) {
+      const prefix = `${b.naming.namespace.toUpperCase()}_`;
+      for await (const si of b.jsm.streams.list())
+        if (si.config.name.startsWith(prefix)) await b.jsm.streams.delete(si.config.name).catch(() => false);
+      await b.close();
+    }
+    await database.close();
+    await admin.unsafe(`drop database if exists ${dbName} with (force)`).catch(() => {});
+    await admin.end();
+  }
+}
