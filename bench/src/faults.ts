@@ -194,7 +194,8 @@ async function send(n: number): Promise<void> {
       lastError = (err as Error).message;
     }
     retries++;
-    if (performance.now() - started > 180_000) throw new Error(`initiative ${n} not stored within 180 s (last: ${lastError})`);
+    if (performance.now() - started > 180_000)
+      throw new Error(`initiative ${n} not stored within 180 s (last: ${lastError})`);
     await sleep(Math.min(2000, 50 * 2 ** attempt));
   }
 }
@@ -381,14 +382,28 @@ async function main(): Promise<boolean> {
   for (const c of checks)
     console.log(`| ${c.what} | ${c.expected} | ${c.actual} | ${c.ok ? 'ok' : 'FAIL'} |`);
   const pass = checks.every((c) => c.ok);
+  if (!pass) printServiceLogs();
   console.log(`\nVERDICT: ${pass ? 'PASS' : 'FAIL'}`);
   return pass;
+}
+
+/** Each service's state and last log lines: why a part went away is the first thing a failed run must say. */
+function printServiceLogs(): void {
+  for (const name of SERVICES) {
+    const service = running?.services[name];
+    const child = service?.child();
+    console.log(
+      `\n--- ${name}: ${child && child.exitCode === null ? 'running' : `exited (${child?.exitCode ?? '?'}, ${child?.signalCode ?? ''})`}`,
+    );
+    for (const line of service?.lines.slice(-15) ?? []) console.log(`  ${line.slice(0, 400)}`);
+  }
 }
 
 let pass = false;
 try {
   pass = await main();
 } catch (err) {
+  printServiceLogs();
   console.error(`\nVERDICT: FAIL — ${(err as Error).message}`);
 } finally {
   await running?.stop().catch(() => {});
