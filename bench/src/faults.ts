@@ -26,7 +26,6 @@ const { values } = parseArgs({
 });
 const COUNT = Number(values.count);
 const RATE = Number(values.rate);
-const ROOT = new URL('../../', import.meta.url).pathname;
 const WORK = mkdtempSync(join(tmpdir(), 'samsyn-faults-'));
 const PG_PORT = 55432 + (process.pid % 1000);
 const NATS_PORT = 14222 + (process.pid % 1000);
