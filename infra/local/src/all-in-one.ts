@@ -14,6 +14,7 @@ import {
   mintToken,
   onShutdownSignal,
   processMetrics,
+  watchBus,
 } from '@samsyn/platform';
 import type { Hono } from 'hono';
 import { findOrStartNats } from './nats-server.ts';
@@ -55,6 +56,7 @@ const bus = await Bus.connect({
   log,
 });
 const metrics = processMetrics();
+watchBus(bus, 'all-in-one');
 const samsyn = await createSamsyn({
   database,
   bus,

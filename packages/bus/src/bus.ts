@@ -35,8 +35,25 @@ export interface BusOptions {
 
 const NANOS_PER_MS = 1_000_000;
 
+/** A durable consumer this connection runs, for the consumer-lag metrics. */
+export interface ConsumerRef {
+  stream: StreamName;
+  durable: string;
+}
+
+export interface ConsumerLag extends ConsumerRef {
+  /** Messages in the stream not yet delivered to this consumer. */
+  pending: number;
+  /** Delivered but not yet acknowledged. */
+  ackPending: number;
+  /** Redelivered messages waiting (retries in backoff). */
+  redelivered: number;
+}
+
 export class Bus {
   readonly naming: Naming;
+  /** Durable consumers started on this connection (EventConsumer registers itself). */
+  readonly consumers = new Map<string, ConsumerRef>();
   private constructor(
     readonly nc: NatsConnection,
     readonly js: JetStreamClient,
@@ -78,34 +95,19 @@ export class Bus {
 
   /** Creates or updates the streams (idempotent; safe from every replica at start-up). */
   async ensureStreams(names: readonly StreamName[] = Object.keys(STREAMS) as StreamName[]): Promise<void> {
-    const replicas = this.options.replicas ?? 1;
-    const base: Partial<StreamConfig> = {
-      retention: RetentionPolicy.Limits,
-      storage: StorageType.File,
-      discard: DiscardPolicy.Old,
-      num_replicas: replicas,
-      duplicate_window: 10 * 60 * 1000 * NANOS_PER_MS,
-      max_age: 0,
-    };
-    const wanted: Partial<StreamConfig>[] = [
-      ...names.map((n) => ({
-        ...base,
-        name: this.naming.stream(n),
-        subjects: this.naming.streamSubjects(n),
-      })),
-      {
-        ...base,
-        name: this.naming.stream(DEAD_LETTER_STREAM),
-        subjects: this.naming.deadLetterSubjects(),
-        description: 'Messages no consumer could apply, with the reason in the samsyn-dlq-reason header',
-      },
-    ];
+    const wanted = streamConfigs(this.naming, this.options.replicas ?? 1, names);
     for (const cfg of wanted) {
       try {
         const info = await this.jsm.streams.info(cfg.name as string);
         const subjects = new Set(info.config.subjects);
-        if (cfg.subjects?.some((s) => !subjects.has(s))) {
-          await this.jsm.streams.update(cfg.name as string, { ...info.config, subjects: cfg.subjects ?? [] });
+        // Scaling a stream up to R3 on a cluster is an update too (docs/operations.md "Scale").
+        const rescale = (cfg.num_replicas ?? 1) > info.config.num_replicas;
+        if (rescale || cfg.subjects?.some((s) => !subjects.has(s))) {
+          await this.jsm.streams.update(cfg.name as string, {
+            ...info.config,
+            subjects: cfg.subjects ?? [],
+            num_replicas: Math.max(cfg.num_replicas ?? 1, info.config.num_replicas),
+          });
         }
       } catch (err) {
         if (!isNotFound(err)) throw err;
@@ -116,6 +118,32 @@ export class Bus {
           if (!/already in use|exists/i.test((addErr as Error).message)) throw addErr;
         }
       }
+    }
+  }
+
+  /** Lag of every consumer this connection runs, from the server's view (for /metrics). */
+  async consumerLag(): Promise<ConsumerLag[]> {
+    const out: ConsumerLag[] = [];
+    for (const ref of this.consumers.values()) {
+      const info = await this.jsm.consumers.info(this.naming.stream(ref.stream), ref.durable);
+      out.push({
+        ...ref,
+        pending: info.num_pending,
+        ackPending: info.num_ack_pending,
+        redelivered: info.num_redelivered,
+      });
+    }
+    return out;
+  }
+
+  /** Messages waiting in the dead-letter stream (0 when it does not exist yet). */
+  async deadLetterCount(): Promise<number> {
+    try {
+      const info = await this.jsm.streams.info(this.naming.stream(DEAD_LETTER_STREAM));
+      return info.state.messages;
+    } catch (err) {
+      if (isNotFound(err)) return 0;
+      throw err;
     }
   }
 
@@ -140,6 +168,34 @@ export class Bus {
     if (this.nc.isClosed()) return;
     await this.nc.drain().catch(() => this.nc.close());
   }
+}
+
+/**
+ * The stream definitions Samsyn declares: one per owning service (from the contracts) plus the dead-letter stream.
+ * ensureStreams() applies them; `npm run streams -w @samsyn/deploy` prints them for the NATS CLI.
+ */
+export function streamConfigs(
+  naming: Naming,
+  replicas: number,
+  names: readonly StreamName[] = Object.keys(STREAMS) as StreamName[],
+): Partial<StreamConfig>[] {
+  const base: Partial<StreamConfig> = {
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    num_replicas: replicas,
+    duplicate_window: 10 * 60 * 1000 * NANOS_PER_MS,
+    max_age: 0,
+  };
+  return [
+    ...names.map((n) => ({ ...base, name: naming.stream(n), subjects: naming.streamSubjects(n) })),
+    {
+      ...base,
+      name: naming.stream(DEAD_LETTER_STREAM),
+      subjects: naming.deadLetterSubjects(),
+      description: 'Messages no consumer could apply, with the reason in the samsyn-dlq-reason header',
+    },
+  ];
 }
 
 export function isNotFound(err: unknown): boolean {

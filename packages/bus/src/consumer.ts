@@ -99,6 +99,10 @@ export class EventConsumer {
         if (!/already in use|exists/i.test((addErr as Error).message)) throw addErr;
       });
     }
+    this.bus.consumers.set(`${this.options.stream}/${this.options.durable}`, {
+      stream: this.options.stream,
+      durable: this.options.durable,
+    });
     const consumer = await this.bus.js.consumers.get(stream, this.options.durable);
     const concurrency = this.options.concurrency ?? 16;
     this.messages = await consumer.consume({ max_messages: Math.max(concurrency * 2, 32) });
@@ -123,6 +127,8 @@ export class EventConsumer {
   private async process(msg: JsMsg): Promise<void> {
     const { log } = this.options;
     let type = 'unknown';
+    // W3C trace context from the producer's request (traceparent header): every log line about it carries traceId.
+    const traceId = traceIdOf(msg.headers?.get('traceparent'));
     try {
       const envelope = fromHeaders((name) => msg.headers?.get(name) || undefined);
       if (!envelope.ok)
@@ -161,6 +167,10 @@ export class EventConsumer {
         ),
       );
       msg.ack();
+      log.info(
+        { type, eventId: envelope.attrs.id, outcome: applied ? 'applied' : 'duplicate', traceId },
+        'event handled',
+      );
       this.options.onOutcome?.(applied ? 'applied' : 'duplicate', type);
     } catch (err) {
       const permanent = err instanceof PermanentFailure;
@@ -168,14 +178,14 @@ export class EventConsumer {
         const reason = permanent
           ? (err as Error).message
           : `gave up after ${msg.info.deliveryCount} deliveries: ${(err as Error).message}`;
-        await this.deadLetter(msg, reason);
+        await this.deadLetter(msg, reason, traceId);
         this.options.onOutcome?.('dead-lettered', type);
         return;
       }
       const backoff = this.options.backoffMs ?? [500, 2000, 5000, 15_000, 30_000];
       const delay = backoff[Math.min(msg.info.deliveryCount - 1, backoff.length - 1)] ?? 1000;
       log.warn(
-        { err: (err as Error).message, type, delivery: msg.info.deliveryCount, retryInMs: delay },
+        { err: (err as Error).message, type, delivery: msg.info.deliveryCount, retryInMs: delay, traceId },
         'event failed; will retry',
       );
       msg.nak(delay);
@@ -198,7 +208,7 @@ export class EventConsumer {
     });
   }
 
-  private async deadLetter(msg: JsMsg, reason: string): Promise<void> {
+  private async deadLetter(msg: JsMsg, reason: string, traceId?: string): Promise<void> {
     const { log, stream, durable } = this.options;
     try {
       const h = natsHeaders();
@@ -213,7 +223,10 @@ export class EventConsumer {
         msgID: `${stream}:${durable}:${msg.info.streamSequence}`,
       });
       msg.term(reason.slice(0, 200));
-      log.error({ reason, subject: msg.subject, seq: msg.info.streamSequence }, 'event dead-lettered');
+      log.error(
+        { reason, subject: msg.subject, seq: msg.info.streamSequence, traceId },
+        'event dead-lettered',
+      );
     } catch (err) {
       // The dead-letter publish failed: leave the message for redelivery rather than lose it.
       log.error({ err: (err as Error).message }, 'dead-letter publish failed; will be redelivered');
@@ -225,6 +238,12 @@ export class EventConsumer {
     const family = familyOf(type);
     return Object.keys(this.options.handlers).some((n) => familyOf(events[n as EventName].type) === family);
   }
+}
+
+/** The trace id of a W3C traceparent header (`00-<trace-id>-<parent-id>-<flags>`), if it is one. */
+export function traceIdOf(traceparent: string | undefined): string | undefined {
+  const m = traceparent ? /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent.trim()) : null;
+  return m?.[1];
 }
 
 function eventName(def: AnyEventDefinition): EventName | undefined {

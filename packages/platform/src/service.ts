@@ -36,7 +36,7 @@ import {
   type RunningServer,
 } from './http.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { type Metrics, processMetrics } from './metrics.ts';
+import { type Metrics, processMetrics, unwatchBus, watchBus } from './metrics.ts';
 import { onShutdownSignal } from './shutdown.ts';
 
 /** Hono env of every FHIR route: the caller, the trace and a request logger. */
@@ -189,8 +189,16 @@ export async function runStandalone(
   });
   await bus.ensureStreams();
   const metrics = processMetrics();
+  watchBus(bus, name);
   const service = await factory({ database, bus, log, metrics, env: process.env });
   await service.migrate();
+  if (process.argv.includes('migrate')) {
+    // `node dist/main.js migrate`: the Kubernetes migration Job, run before a rollout; it only migrates.
+    log.info('migrations applied; exiting');
+    await bus.close();
+    await database.close();
+    return;
+  }
   let accepting = true;
   const app = composeApp({
     services: [service],
@@ -200,12 +208,10 @@ export async function runStandalone(
     accepting: () => accepting,
     serviceLabel: name,
   });
-  await service.start();
-  const server: RunningServer = await listen(app as unknown as Hono, {
-    port: config.PORT,
-    host: config.HOST,
-  });
-  log.info({ port: server.port }, `${name} listening`);
+  let server: RunningServer | undefined;
+  let starting: Promise<void> = Promise.resolve();
+  // Registered before anything starts: a SIGTERM during start-up drains what was started instead of killing the
+  // process with messages in hand (Kubernetes may stop a pod at any moment).
   onShutdownSignal(
     log,
     () => [
@@ -215,13 +221,26 @@ export async function runStandalone(
           accepting = false;
         },
       },
-      { name: 'close http', run: () => server.close(config.SHUTDOWN_GRACE_SECONDS * 500) },
+      { name: 'finish starting', run: () => starting.catch(() => {}) },
+      { name: 'close http', run: async () => server?.close(config.SHUTDOWN_GRACE_SECONDS * 500) },
       { name: 'drain consumers', run: () => service.stop() },
-      { name: 'close nats', run: () => bus.close() },
+      {
+        name: 'close nats',
+        run: () => {
+          unwatchBus(bus);
+          return bus.close();
+        },
+      },
       { name: 'close database', run: () => database.close() },
     ],
     config.SHUTDOWN_GRACE_SECONDS * 1000,
   );
+  starting = (async () => {
+    await service.start();
+    server = await listen(app as unknown as Hono, { port: config.PORT, host: config.HOST });
+    log.info({ port: server.port }, `${name} listening`);
+  })();
+  await starting;
 }
 
 /** Folder of a service's migrations, given its src/ directory. */

@@ -36,7 +36,9 @@ export function onShutdownSignal(
   const handler = () => {
     void shutdown().then(() => process.exit(0));
   };
-  process.once('SIGTERM', handler);
-  process.once('SIGINT', handler);
+  // `on`, not `once`: a second signal during the drain must not kill the process with work in hand (the grace
+  // period still bounds the drain).
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
   return shutdown;
 }

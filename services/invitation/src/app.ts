@@ -1,6 +1,6 @@
 // The invitation service's Task routes: create, read, search, and changes (answers, forward, withdraw).
 import { GroupCommit } from '@samsyn/bus';
-import type { Db } from '@samsyn/db';
+import type { Db, Tx } from '@samsyn/db';
 import {
   assertFhirStrings,
   fhirBase,
@@ -151,28 +151,28 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
   });
 
   async function change(c: Context<AppEnv>, current: ReadResult, after: Task): Promise<Response> {
-    const response = await applyChange(c, current, after);
-    if (response.ok) {
-      await logRead(c, {
-        interaction: c.req.method === 'PUT' ? 'update' : 'patch',
-        patientKey: current.row.patientKey,
-        caseId: current.row.id,
-        resource: `Task/${current.task.id}`,
-      });
-    }
-    return response;
-  }
-
-  async function applyChange(c: Context<AppEnv>, current: ReadResult, after: Task): Promise<Response> {
     const ifMatch = c.req.header('if-match');
     const common = {
       callerOrg: c.var.auth.org,
       traceparent: c.var.traceparent,
       ...(ifMatch ? { ifMatch } : {}),
+      onCommit: (tx: Tx, row: { id: string; patientKey: string }) =>
+        auditor.record(tx, {
+          auth: c.var.auth,
+          interaction: c.req.method === 'PUT' ? 'update' : 'patch',
+          patientKey: row.patientKey,
+          caseId: row.id,
+          resource: `Task/${current.task.id}`,
+          traceparent: c.var.traceparent,
+        }),
     };
     if (current.kind === 'initiative') {
-      const { reason } = interpretInitiativeChange(current.task, after);
-      await withdrawCase(db, current.row.id, { ...common, ...(reason ? { reason } : {}) });
+      const { reason, code } = interpretInitiativeChange(current.task, after);
+      await withdrawCase(db, current.row.id, {
+        ...common,
+        ...(reason ? { reason } : {}),
+        ...(code ? { code } : {}),
+      });
     } else {
       const answer = interpretInvitationChange(current.task, after);
       const result = await answerInvitation(db, current.invitation.id, answer, {

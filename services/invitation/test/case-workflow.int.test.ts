@@ -392,6 +392,35 @@ describe('ending a case', () => {
     expect(event).toMatchObject({ from: 'awaiting-consent', reason: 'withdrawn', byOrg: ORGS.regionWard });
   });
 
+  it('records that the person ended the SIP, and refuses any other reason code', async () => {
+    const task = await initiate(h);
+    const reason = (code: string) => [
+      { op: 'replace', path: '/status', value: 'cancelled' },
+      {
+        op: 'add',
+        path: '/statusReason',
+        value: { coding: [{ system: 'https://samsyn.se/fhir/CodeSystem/sip-case-status-reason', code }] },
+      },
+    ];
+    const bad = await json<OperationOutcome>(
+      await patch(task.id as string, ORGS.regionWard, reason('bored')),
+      400,
+    );
+    expect(diagnostics(bad)).toMatch(/withdrawn or person-declined/);
+    const ended = await json<Task>(
+      await patch(task.id as string, ORGS.regionWard, reason('person-declined')),
+      200,
+    );
+    assertValidFhir(ended);
+    expect(ended.statusReason?.coding?.[0]?.code).toBe('person-declined');
+    const [event] = await publishedFor(
+      h,
+      'sip.case.transitioned',
+      (e) => e.caseId === task.id && e.to === 'cancelled',
+    );
+    expect(event?.reason).toBe('person-declined');
+  });
+
   it('answers an illegal transition with 409 naming the current state', async () => {
     const task = await initiate(h);
     const cancel = [{ op: 'replace', path: '/status', value: 'cancelled' }];
@@ -878,5 +907,92 @@ describe('the access log', () => {
         .find((e) => e.interaction === 'patch' && e.caseId === a.id),
     );
     expect(change).toMatchObject({ orgUnit: ORGS.regionWard, action: 'U', outcome: '0' });
+  });
+});
+
+describe('bad meetings', () => {
+  async function refused(
+    caseId: string,
+    change: (m: Record<string, unknown>) => void,
+    status = 400,
+  ): Promise<string> {
+    const body = meeting(caseId);
+    change(body);
+    return diagnostics(
+      await json<OperationOutcome>(
+        await h.request('/fhir/Appointment', {
+          method: 'POST',
+          org: ORGS.regionWard,
+          body: JSON.stringify(body),
+        }),
+        status,
+      ),
+    );
+  }
+
+  it('names what to fix: an end before the start, a meeting in the past, no mode, no place, an http link, an unknown element', async () => {
+    const task = await invitedCase();
+    const caseId = task.id as string;
+    expect(
+      await refused(caseId, (m) => {
+        m.end = new Date(Date.parse(m.start as string) - HOUR).toISOString();
+      }),
+    ).toMatch(/Appointment.end: must be after Appointment.start/);
+    expect(
+      await refused(caseId, (m) => {
+        m.start = new Date(Date.now() - 3 * HOUR).toISOString();
+        m.end = new Date(Date.now() - 2 * HOUR).toISOString();
+      }),
+    ).toMatch(/not in the future/);
+    expect(
+      await refused(caseId, (m) => {
+        m.appointmentType = { coding: [{ system: MEETING_MODE_SYSTEM, code: 'carrier-pigeon' }] };
+      }),
+    ).toMatch(/physical, video or phone/);
+    expect(
+      await refused(caseId, (m) => {
+        m.contained = [];
+      }),
+    ).toMatch(/exactly one Location/);
+    expect(
+      await refused(caseId, (m) => {
+        m.contained = [
+          { resourceType: 'Location', id: 'place', telecom: [{ system: 'url', value: 'http://x.se/m' }] },
+        ];
+      }),
+    ).toMatch(/not an https link/);
+    expect(
+      await refused(caseId, (m) => {
+        m.comment = 'Ta med journalen';
+      }),
+    ).toMatch(/comment/);
+    expect(
+      await refused(caseId, (m) => {
+        m.supportingInformation = [{ reference: 'Task/not-a-case' }];
+      }),
+    ).toMatch(/not a Samsyn case id/);
+  });
+
+  it('refuses a unit that is not invited to the case, and a bad HSA-id', async () => {
+    const task = await invitedCase();
+    const caseId = task.id as string;
+    const participant = (value: string) => (m: Record<string, unknown>) => {
+      (m.participant as unknown[]).push({
+        actor: { identifier: { system: HSA, value } },
+        status: 'needs-action',
+      });
+    };
+    expect(await refused(caseId, participant(OTHER_PRINCIPAL), 422)).toMatch(new RegExp(OTHER_PRINCIPAL));
+    expect(await refused(caseId, participant('SE-nope'))).toMatch(/actor.identifier.value/);
+  });
+
+  it('answers a booking for a case outside the caller’s like an unknown case (404)', async () => {
+    const task = await invitedCase();
+    const res = await h.request('/fhir/Appointment', {
+      method: 'POST',
+      org: ORGS.outsider,
+      body: JSON.stringify(meeting(task.id as string)),
+    });
+    expect(res.status).toBe(404);
   });
 });

@@ -43,6 +43,8 @@ export const planStoreConfigSchema = z
     PLAN_PUSH_BACKOFF_MS: backoffList.default([2000, 10_000, 60_000, 300_000, 1_800_000]),
     /** How often the push worker looks for due deliveries when nothing wakes it. */
     PLAN_PUSH_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
+    /** How often due plan deadlines (follow-up reminders, overdue follow-ups and activities) are fired. */
+    PLAN_TIMER_POLL_MS: z.coerce.number().int().min(50).max(3_600_000).default(30_000),
     /** Time a peer may take to answer one push. */
     PLAN_PUSH_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
   })

@@ -20,6 +20,7 @@ import {
 import { recordConsentEnded, recordConsentGiven } from './case-access/project-consent.ts';
 import { planStoreConfigSchema } from './config.ts';
 import { inbox, outbox } from './db/schema.ts';
+import { PlanTimerWorker } from './deadlines/timers.ts';
 import { PlanPushWorker } from './deliver/push-worker.ts';
 import { PLAN_CODE_SYSTEMS } from './plan/codes.ts';
 import { loadR4Definitions } from './plan/r4.ts';
@@ -71,6 +72,13 @@ export function createPlanStoreService(deps: ServiceDeps): ServiceInstance {
     afterOutbox: () => relay.kick(),
   });
 
+  const timers = new PlanTimerWorker({
+    db: database.db,
+    pollMs: config.PLAN_TIMER_POLL_MS,
+    log,
+    afterOutbox: () => relay.kick(),
+  });
+
   const fhir = new Hono<AppEnv>();
   fhir.route(
     '/CarePlan',
@@ -102,9 +110,10 @@ export function createPlanStoreService(deps: ServiceDeps): ServiceInstance {
       await caseEvents.start();
       await consentEvents.start();
       pusher.start();
+      timers.start();
     },
     stop: async () => {
-      await pusher.stop();
+      await Promise.all([pusher.stop(), timers.stop()]);
       await Promise.all([caseEvents.drain(), consentEvents.drain()]);
       await relay.stop();
     },

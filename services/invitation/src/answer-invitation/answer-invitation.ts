@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { enqueue } from '@samsyn/bus';
 import { events } from '@samsyn/contracts';
-import type { Db } from '@samsyn/db';
+import type { Db, Tx } from '@samsyn/db';
 import {
   BusinessRuleViolation,
   checkHsaId,
@@ -28,6 +28,8 @@ export type InvitationAnswer =
 export interface AnswerContext {
   callerOrg: string;
   callerUser: string;
+  /** More writes for the answer's own transaction (the access-log entry). */
+  onCommit?: (tx: Tx, row: CaseRow) => Promise<void>;
   ifMatch?: string;
   traceparent?: string;
   config: InvitationConfig;
@@ -44,146 +46,157 @@ export async function answerInvitation(
 ): Promise<{ invitation: InvitationRow; row: CaseRow; created?: InvitationRow }> {
   const now = ctx.now ?? new Date();
   return db.transaction(async (tx) => {
-    const [found] = await tx.select().from(invitations).where(eq(invitations.id, invitationId)).limit(1);
-    const row = found ? await lockCase(tx, found.caseId) : undefined;
-    if (!found || !row || (found.org !== ctx.callerOrg && row.requesterOrg !== ctx.callerOrg)) {
-      throw new NotFound('Task', invitationId);
-    }
-    const [inv] = await tx.select().from(invitations).where(eq(invitations.id, invitationId)).for('update');
-    if (!inv) throw new NotFound('Task', invitationId);
-    if (inv.org !== ctx.callerOrg) {
-      throw new Forbidden(`Only the invited unit ${inv.org} may answer this invitation`);
-    }
-    if (ctx.ifMatch !== undefined) requireIfMatch(ctx.ifMatch, inv.versionId);
-    if (ENDED.has(row.status)) {
-      throw new StateConflict(
-        'case-ended',
-        `The case is '${row.status}'; its invitations can no longer be answered`,
-      );
-    }
-    if (inv.status !== 'requested') {
-      throw new StateConflict(
-        'already-answered',
-        `The invitation is already '${inv.status}'; it can be answered once`,
-      );
-    }
-    const base = {
-      caseId: row.id,
-      invitationId: inv.id,
-      org: inv.org,
-      kind: inv.kind as 'summoned' | 'invited',
-      at: now.toISOString(),
-    };
-    const meta = {
-      aggregate: row.id,
-      source: SOURCE,
-      time: now,
-      ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
-    };
-    const bump = { versionId: sql`${invitations.versionId} + 1`, lastUpdated: now };
-
-    if (answer.kind === 'accept') {
-      const [updated] = await tx
-        .update(invitations)
-        .set({ status: 'accepted', answeredAt: now, answeredBy: ctx.callerUser, ...bump })
-        .where(eq(invitations.id, inv.id))
-        .returning();
-      await cancelInvitationTimers(tx, inv.id, now);
-      await enqueue(tx, outbox, events.invitationAccepted, { ...base, requesterOrg: row.requesterOrg }, meta);
-      return { invitation: updated as InvitationRow, row };
-    }
-
-    if (answer.kind === 'reject') {
-      if (!answer.reason.trim()) {
-        throw new InvalidRequest('reason-required', 'Task.statusReason.text: say why the unit declines');
+    const result = await (async () => {
+      const [found] = await tx.select().from(invitations).where(eq(invitations.id, invitationId)).limit(1);
+      const row = found ? await lockCase(tx, found.caseId) : undefined;
+      if (!found || !row || (found.org !== ctx.callerOrg && row.requesterOrg !== ctx.callerOrg)) {
+        throw new NotFound('Task', invitationId);
       }
-      let substitute: InvitationRow | undefined;
-      if (inv.kind === 'summoned') {
-        // SPEC §4: a summoned principal cannot reject without naming the unit that will come.
-        if (!answer.substituteOrg) {
-          throw new BusinessRuleViolation(
-            'substitute-required',
-            'A summoned principal cannot reject without naming the unit that will come: add Task.output with type substitute and the HSA-id of that unit',
+      const [inv] = await tx.select().from(invitations).where(eq(invitations.id, invitationId)).for('update');
+      if (!inv) throw new NotFound('Task', invitationId);
+      if (inv.org !== ctx.callerOrg) {
+        throw new Forbidden(`Only the invited unit ${inv.org} may answer this invitation`);
+      }
+      if (ctx.ifMatch !== undefined) requireIfMatch(ctx.ifMatch, inv.versionId);
+      if (ENDED.has(row.status)) {
+        throw new StateConflict(
+          'case-ended',
+          `The case is '${row.status}'; its invitations can no longer be answered`,
+        );
+      }
+      if (inv.status !== 'requested') {
+        throw new StateConflict(
+          'already-answered',
+          `The invitation is already '${inv.status}'; it can be answered once`,
+        );
+      }
+      const base = {
+        caseId: row.id,
+        invitationId: inv.id,
+        org: inv.org,
+        kind: inv.kind as 'summoned' | 'invited',
+        at: now.toISOString(),
+      };
+      const meta = {
+        aggregate: row.id,
+        source: SOURCE,
+        time: now,
+        ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+      };
+      const bump = { versionId: sql`${invitations.versionId} + 1`, lastUpdated: now };
+
+      if (answer.kind === 'accept') {
+        const [updated] = await tx
+          .update(invitations)
+          .set({ status: 'accepted', answeredAt: now, answeredBy: ctx.callerUser, ...bump })
+          .where(eq(invitations.id, inv.id))
+          .returning();
+        await cancelInvitationTimers(tx, inv.id, now);
+        await enqueue(
+          tx,
+          outbox,
+          events.invitationAccepted,
+          { ...base, requesterOrg: row.requesterOrg },
+          meta,
+        );
+        return { invitation: updated as InvitationRow, row };
+      }
+
+      if (answer.kind === 'reject') {
+        if (!answer.reason.trim()) {
+          throw new InvalidRequest('reason-required', 'Task.statusReason.text: say why the unit declines');
+        }
+        let substitute: InvitationRow | undefined;
+        if (inv.kind === 'summoned') {
+          // SPEC §4: a summoned principal cannot reject without naming the unit that will come.
+          if (!answer.substituteOrg) {
+            throw new BusinessRuleViolation(
+              'substitute-required',
+              'A summoned principal cannot reject without naming the unit that will come: add Task.output with type substitute and the HSA-id of that unit',
+            );
+          }
+          substitute = await createSubstitute(tx, row, inv, answer.substituteOrg, ctx, now);
+        } else if (answer.substituteOrg) {
+          substitute = await createSubstitute(tx, row, inv, answer.substituteOrg, ctx, now);
+        }
+        const [updated] = await tx
+          .update(invitations)
+          .set({
+            status: 'rejected',
+            reason: answer.reason.trim(),
+            substituteOrg: answer.substituteOrg ?? null,
+            answeredAt: now,
+            answeredBy: ctx.callerUser,
+            ...bump,
+          })
+          .where(eq(invitations.id, inv.id))
+          .returning();
+        await cancelInvitationTimers(tx, inv.id, now);
+        await enqueue(
+          tx,
+          outbox,
+          events.invitationRejected,
+          {
+            ...base,
+            requesterOrg: row.requesterOrg,
+            reason: answer.reason.trim().slice(0, 500),
+            ...(answer.substituteOrg ? { substituteOrg: answer.substituteOrg } : {}),
+          },
+          meta,
+        );
+        if (substitute) {
+          await enqueue(
+            tx,
+            outbox,
+            events.invitationCreated,
+            {
+              caseId: row.id,
+              invitationId: substitute.id,
+              org: substitute.org,
+              kind: substitute.kind as 'summoned' | 'invited',
+              at: now.toISOString(),
+              requesterOrg: row.requesterOrg,
+              cause: 'substitute',
+              replaces: inv.id,
+            },
+            meta,
           );
         }
-        substitute = await createSubstitute(tx, row, inv, answer.substituteOrg, ctx, now);
-      } else if (answer.substituteOrg) {
-        substitute = await createSubstitute(tx, row, inv, answer.substituteOrg, ctx, now);
+        return { invitation: updated as InvitationRow, row, ...(substitute ? { created: substitute } : {}) };
       }
+
+      // Forward: the owner changes, the status stays requested.
+      const toOrg = checkedOrg(answer.toOrg, 'Task.owner.identifier.value');
+      if (!samePrincipal(toOrg, inv.org)) {
+        throw new BusinessRuleViolation(
+          'forward-other-principal',
+          `An invitation may be forwarded only within the same principal: ${toOrg} does not belong to the principal of ${inv.org}`,
+        );
+      }
+      await assertNotInCase(tx, row, toOrg);
       const [updated] = await tx
         .update(invitations)
         .set({
-          status: 'rejected',
-          reason: answer.reason.trim(),
-          substituteOrg: answer.substituteOrg ?? null,
-          answeredAt: now,
-          answeredBy: ctx.callerUser,
+          org: toOrg,
+          forwardedFrom: sql`array_append(${invitations.forwardedFrom}, ${inv.org})`,
           ...bump,
         })
         .where(eq(invitations.id, inv.id))
         .returning();
       await cancelInvitationTimers(tx, inv.id, now);
+      await scheduleInvitationTimers(tx, row, updated as InvitationRow, ctx.config, now);
       await enqueue(
         tx,
         outbox,
-        events.invitationRejected,
-        {
-          ...base,
-          requesterOrg: row.requesterOrg,
-          reason: answer.reason.trim().slice(0, 500),
-          ...(answer.substituteOrg ? { substituteOrg: answer.substituteOrg } : {}),
-        },
+        events.invitationForwarded,
+        { ...base, toOrg, requesterOrg: row.requesterOrg },
         meta,
       );
-      if (substitute) {
-        await enqueue(
-          tx,
-          outbox,
-          events.invitationCreated,
-          {
-            caseId: row.id,
-            invitationId: substitute.id,
-            org: substitute.org,
-            kind: substitute.kind as 'summoned' | 'invited',
-            at: now.toISOString(),
-            requesterOrg: row.requesterOrg,
-            cause: 'substitute',
-            replaces: inv.id,
-          },
-          meta,
-        );
-      }
-      return { invitation: updated as InvitationRow, row, ...(substitute ? { created: substitute } : {}) };
-    }
-
-    // Forward: the owner changes, the status stays requested.
-    const toOrg = checkedOrg(answer.toOrg, 'Task.owner.identifier.value');
-    if (!samePrincipal(toOrg, inv.org)) {
-      throw new BusinessRuleViolation(
-        'forward-other-principal',
-        `An invitation may be forwarded only within the same principal: ${toOrg} does not belong to the principal of ${inv.org}`,
-      );
-    }
-    await assertNotInCase(tx, row, toOrg);
-    const [updated] = await tx
-      .update(invitations)
-      .set({
-        org: toOrg,
-        forwardedFrom: sql`array_append(${invitations.forwardedFrom}, ${inv.org})`,
-        ...bump,
-      })
-      .where(eq(invitations.id, inv.id))
-      .returning();
-    await cancelInvitationTimers(tx, inv.id, now);
-    await scheduleInvitationTimers(tx, row, updated as InvitationRow, ctx.config, now);
-    await enqueue(
-      tx,
-      outbox,
-      events.invitationForwarded,
-      { ...base, toOrg, requesterOrg: row.requesterOrg },
-      meta,
-    );
-    return { invitation: updated as InvitationRow, row };
+      return { invitation: updated as InvitationRow, row };
+    })();
+    // The access-log entry of the change commits with it.
+    await ctx.onCommit?.(tx, result.row);
+    return result;
   });
 }
 

@@ -75,7 +75,10 @@ export function interpretInvitationChange(before: Task, after: Task): Invitation
 }
 
 /** The initiator may only withdraw its initiative (status cancelled, with an optional reason). */
-export function interpretInitiativeChange(before: Task, after: Task): { reason?: string } {
+export function interpretInitiativeChange(
+  before: Task,
+  after: Task,
+): { reason?: string; code?: 'withdrawn' | 'person-declined' } {
   const changed = changedFields(before, after);
   const extra = changed.filter((f) => !['status', 'statusReason', 'businessStatus'].includes(f));
   if (after.id !== undefined && after.id !== before.id)
@@ -87,6 +90,24 @@ export function interpretInitiativeChange(before: Task, after: Task): { reason?:
       "The initiative changes state through the process; the initiator may only withdraw it (status 'cancelled')",
     );
   }
-  const reason = after.statusReason?.text;
-  return reason ? { reason } : {};
+  // A statusReason as read (a case that ended already) is no new reason; the transition then says why not.
+  const sent =
+    JSON.stringify(after.statusReason) === JSON.stringify(before.statusReason)
+      ? undefined
+      : after.statusReason;
+  const reason = sent?.text;
+  // The person may end the SIP at any time (SPEC §3); the initiator records it with the code person-declined.
+  const codes = (sent?.coding ?? []).filter((c) => c.system === CASE_STATUS_REASON_SYSTEM);
+  const unknown = codes.find((c) => !WITHDRAW_CODES.includes(c.code ?? ''));
+  if (unknown) {
+    throw new InvalidRequest(
+      'invalid-status-reason',
+      `Task.statusReason.coding: '${unknown.code}' is not a reason to withdraw; use ${WITHDRAW_CODES.join(' or ')} (${CASE_STATUS_REASON_SYSTEM}), or only a text`,
+    );
+  }
+  const code = codes[0]?.code as 'withdrawn' | 'person-declined' | undefined;
+  return { ...(reason ? { reason } : {}), ...(code ? { code } : {}) };
 }
+
+const CASE_STATUS_REASON_SYSTEM = 'https://samsyn.se/fhir/CodeSystem/sip-case-status-reason';
+const WITHDRAW_CODES = ['withdrawn', 'person-declined'];

@@ -9,6 +9,7 @@ import { patientKey } from '@samsyn/platform';
 import { eq } from 'drizzle-orm';
 import { caseAccess } from '../case-access/access.ts';
 import { type CarePlanRow, carePlans, outbox } from '../db/schema.ts';
+import { rescheduleTimers } from '../deadlines/timers.ts';
 import { scheduleDeliveries } from '../deliver/schedule.ts';
 import { requireLawfulActivePlan, swedishToday } from '../plan/law.ts';
 import { readCarePlan } from '../plan/profile.ts';
@@ -129,6 +130,7 @@ export async function announceEstablished(
     eventOptions(row, ctx),
   );
   await scheduleDeliveries(tx, deps, row, now);
+  await rescheduleTimers(tx, row);
 }
 
 export function eventOptions(row: CarePlanRow, ctx: PlanContext) {

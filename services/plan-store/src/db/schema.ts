@@ -188,6 +188,33 @@ export const planDeliveries = plan_storeSchema.table(
   ],
 );
 
+/** A stored plan deadline (SPEC §4): fires once as sip.plan.deadline-due; rescheduled with every version in force. */
+export const planTimers = plan_storeSchema.table(
+  'plan_timer',
+  {
+    id: uuid('id').primaryKey(),
+    planId: uuid('plan_id')
+      .notNull()
+      .references(() => carePlans.id),
+    caseId: uuid('case_id').notNull(),
+    kind: text('kind').notNull(),
+    /** Who must act: the lead organisation, or the activity's responsible organisation. */
+    org: text('org').notNull(),
+    /** The activity's index in CarePlan.activity, for activity-overdue. */
+    activityId: text('activity_id'),
+    dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
+    firedAt: timestamp('fired_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('plan_timer_due_idx').on(t.dueAt).where(sql`${t.firedAt} is null`),
+    index('plan_timer_plan_idx').on(t.planId),
+    check(
+      'plan_timer_kind_ck',
+      sql`${t.kind} in ('follow-up-reminder','follow-up-overdue','activity-overdue')`,
+    ),
+  ],
+);
+
 export const outbox = outboxTable(plan_storeSchema);
 export const inbox = inboxTable(plan_storeSchema);
 

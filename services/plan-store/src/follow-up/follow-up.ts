@@ -8,6 +8,7 @@ import { dt, HSA_SYSTEM, InvalidRequest, requireIfMatch, StateConflict } from '@
 import { z } from 'zod';
 import { eventOptions } from '../create-plan/create-plan.ts';
 import { type CarePlanRow, outbox, planFollowUps } from '../db/schema.ts';
+import { rescheduleTimers } from '../deadlines/timers.ts';
 import { scheduleDeliveries } from '../deliver/schedule.ts';
 import { CLOSURE_EXT, CLOSURE_REASONS, CLOSURE_SYSTEM, FOLLOW_UP_EXT } from '../plan/codes.ts';
 import { swedishToday } from '../plan/law.ts';
@@ -162,6 +163,7 @@ export async function recordFollowUp(
     );
     if (params.closeReason) await announceClosed(tx, updated, params.closeReason, ctx);
     await scheduleDeliveries(tx, deps, updated, now);
+    await rescheduleTimers(tx, updated);
     return updated;
   });
 }
@@ -195,6 +197,7 @@ export async function closePlan(
     await logAccess(tx, deps, ctx, 'update', accessed(updated));
     await announceClosed(tx, updated, params.reason, ctx);
     await scheduleDeliveries(tx, deps, updated, now);
+    await rescheduleTimers(tx, updated);
     return updated;
   });
 }

@@ -7,6 +7,7 @@ import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { eventOptions } from '../create-plan/create-plan.ts';
 import { type CarePlanRow, carePlans, outbox } from '../db/schema.ts';
+import { rescheduleTimers } from '../deadlines/timers.ts';
 import { scheduleDeliveries } from '../deliver/schedule.ts';
 import {
   APPROVAL_EXT,
@@ -125,6 +126,7 @@ export async function approveRevision(
       eventOptions(updated, ctx),
     );
     await scheduleDeliveries(tx, deps, updated, now);
+    await rescheduleTimers(tx, updated);
     return updated;
   });
 }
