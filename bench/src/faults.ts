@@ -110,12 +110,30 @@ async function natsRestart(): Promise<void> {
 let running: RunningProcesses | undefined;
 const base = () => running?.router.url ?? '';
 
+const killing = new Set<ServiceName>();
+const unexpectedExits: string[] = [];
+
+/** Reports at once when a service exits that the run did not kill, with its last log lines. */
+function watch(name: ServiceName): void {
+  const service = running?.services[name];
+  service?.child()?.once('exit', (code, signal) => {
+    if (killing.has(name)) return;
+    const what = `${name} exited by itself (code ${code}, signal ${signal})`;
+    unexpectedExits.push(what);
+    log(`UNEXPECTED: ${what}; last lines:`);
+    for (const line of service.lines.slice(-12)) console.log(`  ${line.slice(0, 500)}`);
+  });
+}
+
 async function restart(name: ServiceName): Promise<void> {
   const service = running?.services[name];
   if (!service) throw new Error(`${name} is not running`);
+  killing.add(name);
   await service.stop('SIGKILL');
+  killing.delete(name);
   await sleep(1000);
   await service.start();
+  watch(name);
 }
 
 async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -232,6 +250,7 @@ async function main(): Promise<boolean> {
     env: { LOG_LEVEL: 'warn' },
     shutdownGraceSeconds: 5,
   });
+  for (const name of SERVICES) watch(name);
   const key = await loadOrCreateDevKey(devKeyPath({ DATA_DIR: join(WORK, 'data') }));
   token = await mintToken(key, { org: WARD }, { issuer: 'samsyn-dev', audience: 'samsyn' });
   log(`five services up; sending ${COUNT} initiatives at ${RATE}/s`);
@@ -323,6 +342,7 @@ async function main(): Promise<boolean> {
   const check = (what: string, expected: string | number, actual: string | number) =>
     checks.push({ what, expected, actual, ok: expected === actual });
   const one = async (q: Promise<{ n: number }[]>) => (await q)[0]?.n ?? -1;
+  check('services that exited without being killed', 0, unexpectedExits.length);
   check('initiatives the load could not store', 0, failed);
   check('cases stored', COUNT, await one(sql`select count(*)::int as n from invitation."case"`));
   check(

@@ -1,0 +1,23 @@
+// The postgres.js driver is installed with Samsyn's patch (infra/patches, applied by patch-package on npm ci):
+// without it a write that races a closed connection throws outside any promise and kills the service — the fault
+// run (npm run faults) saw invitation and statistics exit when PostgreSQL crash-restarted under load.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const require = createRequire(import.meta.url);
+// The CommonJS entry is cjs/src/index.js; the package root is three levels up.
+const root = dirname(dirname(dirname(require.resolve('postgres'))));
+
+describe('the installed postgres.js driver', () => {
+  it.each(['src/connection.js', 'cjs/src/connection.js'])(
+    'settles a write to a closed socket instead of throwing (%s)',
+    (file) => {
+      const source = readFileSync(join(root, file), 'utf8');
+      const nextWrite = source.slice(source.indexOf('function nextWrite(fn) {'));
+      expect(nextWrite.indexOf('if (!socket)')).toBeGreaterThan(0);
+      expect(nextWrite.indexOf('if (!socket)')).toBeLessThan(nextWrite.indexOf('socket.write(chunk, fn)'));
+    },
+  );
+});
