@@ -425,6 +425,7 @@ try {
   printServiceLogs();
   console.error(`\nVERDICT: FAIL — ${(err as Error).message}`);
 } finally {
+  for (const name of SERVICES) killing.add(name); // the end of the run, not a crash
   await running?.stop().catch(() => {});
   nats?.kill('SIGTERM');
   try {
