@@ -33,6 +33,7 @@ export function createNotificationService(deps: ServiceDeps): ServiceInstance {
     backoffMs: config.NOTIFICATION_EMAIL_BACKOFF_MS,
     pollMs: config.NOTIFICATION_WORKER_POLL_MS,
     log,
+    onFailure: (reason) => metrics.notificationFailures.inc({ service: SERVICE, channel: 'email', reason }),
     onStateChanged: (changed) => {
       for (const c of changed) live.publish(c.recipientOrg, { id: c.id, change: 'updated' });
     },
@@ -43,6 +44,8 @@ export function createNotificationService(deps: ServiceDeps): ServiceInstance {
     fhirBase: `${config.NOTIFICATION_PUBLIC_URL.replace(/\/$/, '')}/fhir`,
     pollMs: config.NOTIFICATION_WORKER_POLL_MS,
     backoffMs: config.NOTIFICATION_HOOK_BACKOFF_MS,
+    onFailure: (reason) =>
+      metrics.notificationFailures.inc({ service: SERVICE, channel: 'rest-hook', reason }),
     errorAfter: config.NOTIFICATION_HOOK_ERROR_AFTER,
     log,
   });

@@ -255,5 +255,15 @@ describe('a failing SMTP server', () => {
     expect(row?.state).toBe('failed');
     expect(row?.attempts).toBe(3);
     expect(row?.lastError).toMatch(/451|temporarily unavailable/i);
+    // Operators see it too: two failed tries that will be retried and one that gave up (the alert's metric).
+    const metrics = await (await h.app.request('http://samsyn.test/metrics')).text();
+    const count = (reason: string) =>
+      Number(
+        new RegExp(
+          `samsyn_notification_failures_total\\{[^}]*channel="email"[^}]*reason="${reason}"[^}]*\\} (\\d+)`,
+        ).exec(metrics)?.[1] ?? 0,
+      );
+    expect(count('gave-up')).toBeGreaterThanOrEqual(1);
+    expect(count('retry')).toBeGreaterThanOrEqual(2);
   });
 });

@@ -18,6 +18,8 @@ export interface MailerOptions {
     error(o: object, m: string): void;
     debug(o: object, m: string): void;
   };
+  /** Called on each failed send: 'retry' while tries remain, 'gave-up' after the last (counted as a metric). */
+  onFailure?: (reason: 'retry' | 'gave-up') => void;
   /** Called with the notifications whose e-mail state changed (for live updates). */
   onStateChanged?: (changed: { id: string; recipientOrg: string }[]) => void;
 }
@@ -148,6 +150,7 @@ export class Mailer {
           const { backoffMs } = this.options;
           const failed = attempts > backoffMs.length;
           const message = (err as Error).message.slice(0, 500);
+          this.options.onFailure?.(failed ? 'gave-up' : 'retry');
           this.options.log.warn(
             { err: message, to: first.address, attempts, failed },
             failed ? 'e-mail failed for good' : 'e-mail failed; will retry',

@@ -19,6 +19,8 @@ export interface DelivererOptions {
   errorAfter: number;
   /** Events per notification Bundle. */
   batchSize?: number;
+  /** Called on each failed POST to a rest-hook (counted as samsyn_notification_failures_total). */
+  onFailure?: (reason: 'http-status' | 'unreachable') => void;
   log: {
     warn(o: object, m: string): void;
     error(o: object, m: string): void;
@@ -244,9 +246,12 @@ export class SubscriptionDeliverer {
         redirect: 'manual',
       });
       await res.arrayBuffer().catch(() => undefined);
-      return res.ok ? undefined : `endpoint answered HTTP ${res.status}`;
+      if (res.ok) return undefined;
+      this.options.onFailure?.('http-status');
+      return `endpoint answered HTTP ${res.status}`;
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
+      this.options.onFailure?.('unreachable');
       return `endpoint unreachable: ${e.cause?.code ?? e.name}`;
     }
   }
