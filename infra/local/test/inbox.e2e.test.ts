@@ -199,10 +199,13 @@ describe('the staff inbox in Chromium', () => {
       const id = await first.getAttribute('data-id');
       await first.getByRole('button', { name: /^Markera som klar/ }).focus();
       await page.keyboard.press('Enter');
-      await page.waitForLoadState('load');
+      // The form posts and the list reloads; the page is already 'loaded' before that navigation starts, so wait
+      // for what the user waits for: the item shown as done.
       const done = page.locator(`#notes li[data-id="${id}"]`);
-      expect(await done.getAttribute('class')).toBe('done');
-      expect(await done.locator('[data-field="state"]').textContent()).toBe('Klar');
+      await expect.poll(() => done.getAttribute('class'), { timeout: 15_000 }).toBe('done');
+      await expect
+        .poll(() => done.locator('[data-field="state"]').textContent(), { timeout: 15_000 })
+        .toBe('Klar');
       await page.getByLabel('Status').selectOption('done');
       await page.getByRole('button', { name: 'Filtrera' }).click();
       await page.waitForURL(/status=done/);
