@@ -8,6 +8,7 @@ export * from './errors.ts';
 export * from './etag.ts';
 export * from './http.ts';
 export * from './identifiers.ts';
+export * from './person-token.ts';
 export * from './search.ts';
 export * from './swedish-calendar.ts';
 export type * from './types.ts';

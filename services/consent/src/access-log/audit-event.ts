@@ -1,7 +1,6 @@
 // Renders a stored access-log entry as a FHIR AuditEvent (R4 auditevent.html), the person as pseudonym only.
-import { type AuditEvent, HSA_SYSTEM, InvalidRequest, isHsaSystem } from '@samsyn/fhir';
+import { type AuditEvent, HSA_SYSTEM, InvalidRequest, isHsaSystem, PATIENT_KEY_SYSTEM } from '@samsyn/fhir';
 import type { AuditEventRow } from '../db/schema.ts';
-import { PATIENT_KEY_SYSTEM } from '../search/person-token.ts';
 
 export const AUDIT_EVENT_TYPE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/audit-event-type';
 export const RESTFUL_INTERACTION_SYSTEM = 'http://hl7.org/fhir/restful-interaction';

@@ -1,11 +1,17 @@
 // Use case: log review (Patientdatalagen) — a care provider reads its own access log, per person, user, unit or time.
 import type { Db } from '@samsyn/db';
-import { type AuditEvent, InvalidRequest, NotFound, type ParsedSearch } from '@samsyn/fhir';
+import {
+  type AuditEvent,
+  InvalidRequest,
+  NotFound,
+  PATIENT_KEY_SYSTEM,
+  type ParsedSearch,
+  readPersonToken,
+} from '@samsyn/fhir';
 import { type Auditor, type AuthContext, patientKey } from '@samsyn/platform';
 import { and, desc, eq, inArray, or, type SQL, sql } from 'drizzle-orm';
 import { auditEvents } from '../db/schema.ts';
 import { dateCondition } from '../search/date-condition.ts';
-import { PATIENT_KEY_SYSTEM, readPersonToken } from '../search/person-token.ts';
 import { agentValue, toAuditEvent } from './audit-event.ts';
 import { principalOf } from './record-audit.ts';
 

@@ -1,6 +1,14 @@
 // Use case: read, vread and search Consents, seeing only the cases the caller takes part in; every access is logged.
 import type { Db } from '@samsyn/db';
-import { type Consent, InvalidRequest, NotFound, type ParsedSearch } from '@samsyn/fhir';
+import {
+  type Consent,
+  InvalidRequest,
+  NotFound,
+  PATIENT_KEY_SYSTEM,
+  type ParsedSearch,
+  type PersonIdentifier,
+  readPersonIdentifier,
+} from '@samsyn/fhir';
 import { patientKey } from '@samsyn/platform';
 import { and, desc, eq, inArray, or, type SQL, sql } from 'drizzle-orm';
 import {
@@ -14,7 +22,6 @@ import { CREATE_STATUSES } from '../consent/profile.ts';
 import { toConsent, versionToConsent } from '../consent/to-fhir.ts';
 import { type ConsentRow, consents, consentVersions } from '../db/schema.ts';
 import { dateCondition } from '../search/date-condition.ts';
-import { PATIENT_KEY_SYSTEM, type PersonIdentifier, readPersonIdentifier } from '../search/person-token.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

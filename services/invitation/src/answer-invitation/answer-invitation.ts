@@ -15,8 +15,8 @@ import {
 } from '@samsyn/fhir';
 import { and, eq, sql } from 'drizzle-orm';
 import { lockCase, SOURCE } from '../case/transition.ts';
+import { samePrincipal } from '../case-coverage/coverage.ts';
 import type { InvitationConfig } from '../config.ts';
-import { samePrincipal } from '../consent/coverage.ts';
 import { type CaseRow, type InvitationRow, invitations, outbox } from '../db/schema.ts';
 import { cancelInvitationTimers, scheduleInvitationTimers } from '../deadlines/schedule.ts';
 

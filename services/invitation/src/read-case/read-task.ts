@@ -11,7 +11,7 @@ import {
 import { and, desc, eq, exists, gt, gte, inArray, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { initiativeTask, invitationTask } from '../case/task.ts';
-import { coveredOrgs } from '../consent/coverage.ts';
+import { coveredOrgs } from '../case-coverage/coverage.ts';
 import { type CaseRow, cases, type InvitationRow, invitations } from '../db/schema.ts';
 
 /** A case is visible to the unit that initiated it and to every unit invited to it (SPEC §7). */

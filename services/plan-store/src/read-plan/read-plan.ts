@@ -7,16 +7,17 @@ import {
   InvalidRequest,
   isHsaSystem,
   NotFound,
+  PATIENT_KEY_SYSTEM,
   type ParsedSearch,
   parseDateParam,
   parseToken,
+  readPersonIdentifier,
 } from '@samsyn/fhir';
 import { patientKey } from '@samsyn/platform';
 import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import { mayAccess } from '../case-access/access.ts';
 import { type CarePlanRow, carePlans, carePlanVersions } from '../db/schema.ts';
 import { dateCondition } from '../plan/date-condition.ts';
-import { PATIENT_KEY_SYSTEM, readPersonIdentifier } from '../plan/person-token.ts';
 import {
   accessed,
   logAccess,

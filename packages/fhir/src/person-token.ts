@@ -1,12 +1,8 @@
 // The person named by a `patient` search value: a personnummer or samordningsnummer (checked, normalised),
 // or — in the access log — the pseudonym itself.
-import {
-  checkPersonIdentifier,
-  InvalidRequest,
-  PERSONNUMMER_SYSTEM,
-  parseToken,
-  SAMORDNINGSNUMMER_SYSTEM,
-} from '@samsyn/fhir';
+import { InvalidRequest } from './errors.ts';
+import { checkPersonIdentifier, PERSONNUMMER_SYSTEM, SAMORDNINGSNUMMER_SYSTEM } from './identifiers.ts';
+import { parseToken } from './search.ts';
 
 export const PATIENT_KEY_SYSTEM = 'https://samsyn.se/fhir/sid/patient-key';
 

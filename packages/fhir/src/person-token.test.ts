@@ -1,6 +1,7 @@
 // A patient search value names a person by a checked identifier, never by something that merely looks like one.
-import { FhirError } from '@samsyn/fhir';
+
 import { describe, expect, it } from 'vitest';
+import { FhirError } from './errors.ts';
 import { readPersonIdentifier, readPersonToken } from './person-token.ts';
 
 const PNR = 'http://electronichealth.se/identifier/personnummer';
