@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type RunningProcesses, SERVICE_NAMES, startProcesses } from '@samsyn/local/src/processes.ts';
 import { devKeyPath, loadOrCreateDevKey, mintToken } from '@samsyn/platform';
+import { INITIATIVE_SYSTEM, ORGS, sipInitiative } from '@samsyn/testkit/fixtures';
 import { connect } from 'nats';
 import postgres from 'postgres';
 import { Agent, request } from 'undici';
@@ -42,8 +43,7 @@ const NATS_BIN =
   'nats-server';
 const SERVICES = SERVICE_NAMES;
 type ServiceName = (typeof SERVICES)[number];
-const HSA = 'urn:oid:1.2.752.29.4.19';
-const WARD = 'SE2321000032-1001';
+const WARD = ORGS.regionWard;
 const INVITEES = ['SE2120000415-2001', 'SE2120000415-3001', 'SE2120000415-4001'];
 const DATABASE_URL = `postgres://postgres@127.0.0.1:${PG_PORT}/samsyn`;
 const NATS_URL = `nats://127.0.0.1:${NATS_PORT}`;
@@ -151,35 +151,13 @@ const latencies: number[] = [];
 let retries = 0;
 
 function initiative(n: number): string {
-  return JSON.stringify({
-    resourceType: 'Task',
-    identifier: [{ system: 'https://faults.samsyn.se/sip', value: `fault-${n}` }],
-    status: 'requested',
-    intent: 'order',
-    code: { coding: [{ system: 'https://samsyn.se/fhir/CodeSystem/sip-task', code: 'sip-initiative' }] },
-    contained: [
-      {
-        resourceType: 'Patient',
-        id: 'p',
-        identifier: [{ system: 'http://electronichealth.se/identifier/personnummer', value: '191212121212' }],
-        birthDate: '1912-12-12',
-      },
-    ],
-    for: { reference: '#p' },
-    requester: { identifier: { system: HSA, value: WARD } },
-    reasonCode: { coding: [{ system: 'https://samsyn.se/fhir/CodeSystem/sip-trigger', code: 'other' }] },
-    input: INVITEES.map((org, k) => ({
-      type: {
-        coding: [
-          {
-            system: 'https://samsyn.se/fhir/CodeSystem/sip-task-input',
-            code: k === 0 ? 'summoned' : 'invited',
-          },
-        ],
-      },
-      valueReference: { identifier: { system: HSA, value: org } },
-    })),
-  });
+  return JSON.stringify(
+    sipInitiative({
+      identifier: `fault-${n}`,
+      trigger: 'other',
+      invitees: INVITEES.map((org, k) => ({ org, kind: k === 0 ? 'summoned' : 'invited' })),
+    }),
+  );
 }
 
 /** Sends initiative n until it is stored; a retry asks with If-None-Exist, so it never creates a second case. */
@@ -194,7 +172,7 @@ async function send(n: number): Promise<void> {
         headers: {
           authorization: `Bearer ${token}`,
           'content-type': 'application/fhir+json',
-          'if-none-exist': `identifier=https://faults.samsyn.se/sip|fault-${n}`,
+          'if-none-exist': `identifier=${INITIATIVE_SYSTEM}|fault-${n}`,
         },
         body: initiative(n),
       });

@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
+import { initiative, WARD } from './lib/initiative.ts';
 import { closedLoop, http, openLoop, type Sample } from './lib/load.ts';
 import { honoHelloWorld, jetstreamPublishes, postgresInserts } from './lib/raw-limits.ts';
 import { startSamsyn } from './lib/samsyn-process.ts';
@@ -23,8 +24,6 @@ const seconds = Number(values.seconds);
 const only = new Set((values.only as string).split(','));
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-const HSA = 'urn:oid:1.2.752.29.4.19';
-const WARD = 'SE2321000032-1001';
 
 const results: BenchResults = {
   startedAt: new Date().toISOString(),
@@ -35,46 +34,6 @@ const results: BenchResults = {
   },
 };
 const log = (line: string) => console.log(line);
-
-/** An initiative from the ward inviting three units; `unique` gives each its own units so its inbox is its own. */
-function initiative(n: number, unique: boolean): { body: string; invitees: string[] } {
-  const unit = (k: number) => (unique ? `SE2120000415-B${n}${k}` : `SE2120000415-${k + 2}001`);
-  const invitees = [unit(0), unit(1), unit(2)];
-  const body = {
-    resourceType: 'Task',
-    identifier: [
-      { system: 'https://bench.samsyn.se/sip', value: `${process.pid}-${n}-${crypto.randomUUID()}` },
-    ],
-    status: 'requested',
-    intent: 'order',
-    code: { coding: [{ system: 'https://samsyn.se/fhir/CodeSystem/sip-task', code: 'sip-initiative' }] },
-    contained: [
-      {
-        resourceType: 'Patient',
-        id: 'p',
-        identifier: [{ system: 'http://electronichealth.se/identifier/personnummer', value: '191212121212' }],
-        name: [{ family: 'Tolvansson', given: ['Tolvan'] }],
-        birthDate: '1912-12-12',
-      },
-    ],
-    for: { reference: '#p' },
-    requester: { identifier: { system: HSA, value: WARD } },
-    reasonCode: { coding: [{ system: 'https://samsyn.se/fhir/CodeSystem/sip-trigger', code: 'discharge' }] },
-    description: 'Samordning inför utskrivning',
-    input: invitees.map((org, k) => ({
-      type: {
-        coding: [
-          {
-            system: 'https://samsyn.se/fhir/CodeSystem/sip-task-input',
-            code: k === 0 ? 'summoned' : 'invited',
-          },
-        ],
-      },
-      valueReference: { identifier: { system: HSA, value: org } },
-    })),
-  };
-  return { body: JSON.stringify(body), invitees };
-}
 
 // --- the machine's own limits ------------------------------------------------------------------------------------
 if (only.has('raw')) {

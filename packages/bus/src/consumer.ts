@@ -39,13 +39,17 @@ export interface ConsumerOptions {
   ackWaitMs?: number;
   /** Delay before redelivery, by attempt (the last value repeats). */
   backoffMs?: number[];
-  /** Messages applied at once by this replica. */
+  /**
+   * Lanes: transactions this replica runs at once. Messages are spread over lanes by their CloudEvents subject (the
+   * aggregate, e.g. the case), so one case's events apply one after another in stream order while different
+   * cases run in parallel.
+   */
   concurrency?: number;
   /**
-   * Apply messages with the same CloudEvents subject (the aggregate, e.g. the case) one after another in stream
-   * order, while different subjects run in parallel up to `concurrency`.
+   * Most events one lane applies in one transaction. Under load, the events that queued while a transaction ran go
+   * into the next one together (one BEGIN, one inbox insert, one COMMIT for all); when idle a batch is one event.
    */
-  orderBySubject?: boolean;
+  batchSize?: number;
   onOutcome?: (
     outcome: 'applied' | 'duplicate' | 'ignored' | 'retried' | 'dead-lettered',
     type: string,
@@ -71,9 +75,10 @@ const NANOS_PER_MS = 1_000_000;
 export class EventConsumer {
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
-  private inFlight = new Set<Promise<void>>();
-  /** The last message in flight per subject, when ordering by subject. */
-  private readonly tails = new Map<string, Promise<void>>();
+  private lanes: Lane[] = [];
+  /** Messages pulled and not yet acked, nak'ed or dead-lettered. */
+  private pending = 0;
+  private released: (() => void) | undefined;
   private readonly decoder = new TextDecoder();
 
   constructor(
@@ -116,26 +121,49 @@ export class EventConsumer {
       durable: this.options.durable,
     });
     const consumer = await this.bus.js.consumers.get(stream, this.options.durable);
-    const concurrency = this.options.concurrency ?? 16;
-    this.messages = await consumer.consume({ max_messages: Math.max(concurrency * 2, 32) });
-    this.loop = this.pump(this.messages, concurrency);
+    const lanes = this.options.concurrency ?? 4;
+    this.lanes = Array.from({ length: lanes }, () => ({ queue: [], running: undefined }));
+    this.messages = await consumer.consume({ max_messages: this.maxPending });
+    this.loop = this.pump(this.messages);
   }
 
-  private async pump(messages: ConsumerMessages, concurrency: number): Promise<void> {
+  /** Messages held at once (pulled, queued or being applied): enough to fill every lane's next batch. */
+  private get maxPending(): number {
+    return Math.max(this.lanes.length * (this.options.batchSize ?? 64), 32);
+  }
+
+  private async pump(messages: ConsumerMessages): Promise<void> {
     for await (const msg of messages) {
-      const key = this.options.orderBySubject ? msg.headers?.get('ce-subject') || undefined : undefined;
-      const before = key ? this.tails.get(key) : undefined;
-      // process() never rejects: every failure ends in an ack, nak or dead letter.
-      const run = before ? before.then(() => this.process(msg)) : this.process(msg);
-      const p = run.finally(() => {
-        this.inFlight.delete(p);
-        if (key && this.tails.get(key) === p) this.tails.delete(key);
-      });
-      if (key) this.tails.set(key, p);
-      this.inFlight.add(p);
-      if (this.inFlight.size >= concurrency) await Promise.race(this.inFlight);
+      const lane = this.lanes[laneOf(msg.headers?.get('ce-subject') || msg.subject, this.lanes.length)];
+      if (!lane) continue; // unreachable: laneOf is within bounds
+      lane.queue.push(msg);
+      this.pending += 1;
+      if (!lane.running) lane.running = this.runLane(lane);
+      while (this.pending >= this.maxPending) await new Promise<void>((r) => (this.released = r));
     }
-    await Promise.allSettled(this.inFlight);
+    await Promise.allSettled(this.lanes.map((l) => l.running));
+  }
+
+  /** Applies the lane's queue in batches until it is empty. Never rejects: every message ends acked, nak'ed or dead-lettered. */
+  private async runLane(lane: Lane): Promise<void> {
+    while (lane.queue.length > 0) {
+      const batch = lane.queue.splice(0, this.options.batchSize ?? 64);
+      try {
+        await this.processBatch(batch);
+      } catch (err) {
+        // processBatch handles every failure itself; this is a last guard so a lane never stops.
+        this.options.log.error(
+          { err: (err as Error).message },
+          'consumer lane failed; messages will be redelivered',
+        );
+        for (const msg of batch) msg.nak(1000);
+      }
+      this.pending -= batch.length;
+      const release = this.released;
+      this.released = undefined;
+      release?.();
+    }
+    lane.running = undefined;
   }
 
   /** Stops pulling, lets in-flight messages finish (ack or nak), and returns. */
@@ -144,8 +172,38 @@ export class EventConsumer {
     await this.loop;
   }
 
-  private async process(msg: JsMsg): Promise<void> {
-    const { log } = this.options;
+  /**
+   * Applies a batch in one transaction. Messages that are not for this consumer are acked, malformed ones
+   * dead-lettered, first. If the shared transaction fails (one handler threw), every message is applied again in
+   * a transaction of its own, so one bad event never holds back or fails the others.
+   */
+  private async processBatch(batch: JsMsg[]): Promise<void> {
+    const prepared: Prepared[] = [];
+    for (const msg of batch) {
+      const item = await this.prepare(msg);
+      if (item) prepared.push(item);
+    }
+    if (prepared.length === 0) return;
+    if (prepared.length === 1 && prepared[0]) return this.applySingle(prepared[0]);
+    let applied: boolean[];
+    try {
+      applied = await this.applyAll(prepared);
+    } catch (err) {
+      this.options.log.debug(
+        { err: (err as Error).message, size: prepared.length },
+        'batch failed; applying its events one at a time',
+      );
+      for (const item of prepared) await this.applySingle(item);
+      return;
+    }
+    for (const [i, item] of prepared.entries()) await this.settled(item, applied[i] === true);
+  }
+
+  /**
+   * Parses, validates and finds the handler. Returns undefined when the message is already dealt with: acked
+   * (no handler here) or dead-lettered (it can never be applied).
+   */
+  private async prepare(msg: JsMsg): Promise<Prepared | undefined> {
     let type = 'unknown';
     // W3C trace context from the producer's request (traceparent header): every log line about it carries traceId.
     const traceId = traceIdOf(msg.headers?.get('traceparent'));
@@ -166,7 +224,7 @@ export class EventConsumer {
         // Not an event this consumer applies: acknowledge and move on.
         msg.ack();
         this.options.onOutcome?.('ignored', type);
-        return;
+        return undefined;
       }
       let body: unknown;
       try {
@@ -180,67 +238,97 @@ export class EventConsumer {
           `body does not match ${type}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`,
         );
       }
-      const applied = await this.applyOnce(envelope.attrs, async (tx) =>
-        handler(
-          { attrs: envelope.attrs, data: parsed.data as never, deliveryCount: msg.info.deliveryCount },
-          tx,
-        ),
-      );
-      msg.ack();
-      log.info(
-        { type, eventId: envelope.attrs.id, outcome: applied ? 'applied' : 'duplicate', traceId },
-        'event handled',
-      );
-      this.options.onOutcome?.(applied ? 'applied' : 'duplicate', type);
-      if (applied && this.options.afterApply) {
-        const event = {
-          attrs: envelope.attrs,
-          data: parsed.data as never,
-          deliveryCount: msg.info.deliveryCount,
-        };
-        await Promise.resolve()
-          .then(() => this.options.afterApply?.(event))
-          .catch((err: unknown) =>
-            log.warn(
-              { err: (err as Error).message, type },
-              'afterApply hook failed; the event stays applied',
-            ),
-          );
-      }
+      const event: ConsumedEvent = {
+        attrs: envelope.attrs,
+        data: parsed.data as never,
+        deliveryCount: msg.info.deliveryCount,
+      };
+      return { msg, type, traceId, event, handler };
     } catch (err) {
-      const permanent = err instanceof PermanentFailure;
-      if (permanent || msg.info.deliveryCount >= this.maxDeliver) {
-        const reason = permanent
-          ? (err as Error).message
-          : `gave up after ${msg.info.deliveryCount} deliveries: ${(err as Error).message}`;
-        await this.deadLetter(msg, reason, traceId);
-        this.options.onOutcome?.('dead-lettered', type);
-        return;
-      }
-      const backoff = this.options.backoffMs ?? [500, 2000, 5000, 15_000, 30_000];
-      const delay = backoff[Math.min(msg.info.deliveryCount - 1, backoff.length - 1)] ?? 1000;
-      log.warn(
-        { err: (err as Error).message, type, delivery: msg.info.deliveryCount, retryInMs: delay, traceId },
-        'event failed; will retry',
-      );
-      msg.nak(delay);
-      this.options.onOutcome?.('retried', type);
+      await this.failed(msg, err, type, traceId);
+      return undefined;
     }
   }
 
-  /** Applies the handler and records the event id in one transaction; false if it was applied before. */
-  private async applyOnce(attrs: CloudEventAttributes, apply: (tx: Tx) => Promise<void>): Promise<boolean> {
+  /** One event in a transaction of its own. */
+  private async applySingle(item: Prepared): Promise<void> {
+    try {
+      const [applied] = await this.applyAll([item]);
+      await this.settled(item, applied === true);
+    } catch (err) {
+      await this.failed(item.msg, err, item.type, item.traceId);
+    }
+  }
+
+  /**
+   * Records the events' ids in the inbox and applies the new ones, in order, in one transaction; returns, per
+   * item, whether it was applied (false: applied before, a duplicate).
+   */
+  private async applyAll(items: Prepared[]): Promise<boolean[]> {
     const { db, inbox, durable } = this.options;
     return db.transaction(async (tx) => {
       const inserted = await tx
         .insert(inbox)
-        .values({ consumer: durable, eventId: attrs.id })
+        .values(items.map((item) => ({ consumer: durable, eventId: item.event.attrs.id })))
         .onConflictDoNothing()
         .returning({ id: inbox.eventId });
-      if (inserted.length === 0) return false;
-      await apply(tx);
-      return true;
+      const fresh = new Set(inserted.map((r) => r.id));
+      const applied: boolean[] = [];
+      for (const item of items) {
+        // delete(): the same event twice in one batch (a redelivery) applies once.
+        const isNew = fresh.delete(item.event.attrs.id);
+        if (isNew) await item.handler(item.event as ConsumedEvent<EventName>, tx);
+        applied.push(isNew);
+      }
+      return applied;
     });
+  }
+
+  /** After the transaction committed: ack, log, count, and run the afterApply hook. */
+  private async settled(item: Prepared, applied: boolean): Promise<void> {
+    const { log } = this.options;
+    item.msg.ack();
+    log.info(
+      {
+        type: item.type,
+        eventId: item.event.attrs.id,
+        outcome: applied ? 'applied' : 'duplicate',
+        traceId: item.traceId,
+      },
+      'event handled',
+    );
+    this.options.onOutcome?.(applied ? 'applied' : 'duplicate', item.type);
+    if (applied && this.options.afterApply) {
+      await Promise.resolve()
+        .then(() => this.options.afterApply?.(item.event))
+        .catch((err: unknown) =>
+          log.warn(
+            { err: (err as Error).message, type: item.type },
+            'afterApply hook failed; the event stays applied',
+          ),
+        );
+    }
+  }
+
+  /** A message that failed: dead-letter it if it can never succeed or has used its deliveries, else nak with backoff. */
+  private async failed(msg: JsMsg, err: unknown, type: string, traceId: string | undefined): Promise<void> {
+    const permanent = err instanceof PermanentFailure;
+    if (permanent || msg.info.deliveryCount >= this.maxDeliver) {
+      const reason = permanent
+        ? (err as Error).message
+        : `gave up after ${msg.info.deliveryCount} deliveries: ${(err as Error).message}`;
+      await this.deadLetter(msg, reason, traceId);
+      this.options.onOutcome?.('dead-lettered', type);
+      return;
+    }
+    const backoff = this.options.backoffMs ?? [500, 2000, 5000, 15_000, 30_000];
+    const delay = backoff[Math.min(msg.info.deliveryCount - 1, backoff.length - 1)] ?? 1000;
+    this.options.log.warn(
+      { err: (err as Error).message, type, delivery: msg.info.deliveryCount, retryInMs: delay, traceId },
+      'event failed; will retry',
+    );
+    msg.nak(delay);
+    this.options.onOutcome?.('retried', type);
   }
 
   private async deadLetter(msg: JsMsg, reason: string, traceId?: string): Promise<void> {
@@ -273,6 +361,26 @@ export class EventConsumer {
     const family = familyOf(type);
     return Object.keys(this.options.handlers).some((n) => familyOf(events[n as EventName].type) === family);
   }
+}
+
+interface Lane {
+  queue: JsMsg[];
+  running: Promise<void> | undefined;
+}
+
+interface Prepared {
+  msg: JsMsg;
+  type: string;
+  traceId: string | undefined;
+  event: ConsumedEvent;
+  handler: Handler<EventName>;
+}
+
+/** The lane of a subject: a stable hash (FNV-1a), so one aggregate's events always queue behind each other. */
+function laneOf(subject: string, lanes: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < subject.length; i++) h = Math.imul(h ^ subject.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % lanes;
 }
 
 /** The trace id of a W3C traceparent header (`00-<trace-id>-<parent-id>-<flags>`), if it is one. */

@@ -29,7 +29,7 @@ beforeAll(async () => {
   database = openPostgres({ url: testDb.url, max: 5 });
   await createTables(database.db);
   await database.db.execute(
-    sql`create table bustest.applied (event_id text not null, case_id text not null)`,
+    sql`create table bustest.applied (n bigserial, event_id text not null, case_id text not null, subject text, tx bigint not null default txid_current())`,
   );
   bus = await Bus.connect({ servers: natsUrl(), name: 'consumer-test', namespace, log });
   await bus.ensureStreams(['INVITATION']);
@@ -61,7 +61,7 @@ function validData() {
 async function publish(
   durable: string,
   body: unknown,
-  opts: { id?: string; msgId?: string; type?: string } = {},
+  opts: { id?: string; msgId?: string; type?: string; subject?: string } = {},
 ) {
   const id = opts.id ?? randomUUID();
   const headers = toHeaders({
@@ -69,7 +69,7 @@ async function publish(
     type: opts.type ?? events.caseInitiated.type,
     source: '/test',
     time: new Date().toISOString(),
-    subject: 'case',
+    subject: opts.subject ?? 'case',
   });
   if (opts.msgId) headers['Nats-Msg-Id'] = opts.msgId;
   const data = typeof body === 'string' ? body : JSON.stringify(body);
@@ -81,8 +81,10 @@ async function startConsumer(
   durable: string,
   handler: (e: ConsumedEvent<'caseInitiated'>, tx: Tx) => Promise<void>,
   maxDeliver = 3,
+  lanes: { concurrency?: number; batchSize?: number } = {},
 ) {
   const consumer = new EventConsumer(bus, {
+    ...lanes,
     stream: 'INVITATION',
     durable,
     db: database.db,
@@ -107,8 +109,29 @@ async function applied(caseId: string): Promise<number> {
 
 async function record(e: ConsumedEvent<'caseInitiated'>, tx: Tx) {
   await tx.execute(
-    sql`insert into bustest.applied (event_id, case_id) values (${e.attrs.id}, ${e.data.caseId})`,
+    sql`insert into bustest.applied (event_id, case_id, subject) values (${e.attrs.id}, ${e.data.caseId}, ${e.attrs.subject})`,
   );
+}
+
+/** Publishes `n` events at once (before a consumer runs, so they queue up as a backlog would under load). */
+async function publishBurst(durable: string, n: number, subjectOf: (i: number) => string = () => 'case') {
+  const published: { id: string; caseId: string; subject: string }[] = [];
+  for (let i = 0; i < n; i++) {
+    const data = validData();
+    const subject = subjectOf(i);
+    published.push({ id: await publish(durable, data, { subject }), caseId: data.caseId, subject });
+  }
+  return published;
+}
+
+async function appliedRows(caseIds: string[]) {
+  return (await database.db.execute(
+    sql`select event_id, case_id, subject, tx::text as tx from bustest.applied
+        where case_id in (${sql.join(
+          caseIds.map((c) => sql`${c}`),
+          sql`, `,
+        )}) order by n`,
+  )) as unknown as { event_id: string; case_id: string; subject: string; tx: string }[];
 }
 
 async function deadLetters(durable: string) {
@@ -227,5 +250,84 @@ describe('a durable consumer', () => {
       'ack',
     );
     expect(await deadLetters('nohandler')).toBeUndefined();
+  });
+
+  it('applies a backlog in shared transactions, every event exactly once', async () => {
+    const published = await publishBurst('burst', 300);
+    await startConsumer('burst', record, 3, { concurrency: 4, batchSize: 64 });
+    const caseIds = published.map((p) => p.caseId);
+    const rows = await eventually(
+      async () => {
+        const r = await appliedRows(caseIds);
+        return r.length >= 300 ? r : undefined;
+      },
+      15_000,
+      'all applied',
+    );
+    expect(new Set(rows.map((r) => r.event_id)).size).toBe(300);
+    expect(rows).toHaveLength(300);
+    // 300 events in at most 4 lanes × ceil(300 / 4 / 64) batches each (plus a first batch of one per lane).
+    expect(new Set(rows.map((r) => r.tx)).size).toBeLessThanOrEqual(20);
+  });
+
+  it('applies the rest of a batch when one event in it fails, and dead-letters only that one', async () => {
+    const published = await publishBurst('poison', 100);
+    const poison = published[37]?.caseId;
+    let poisonCalls = 0;
+    await startConsumer(
+      'poison',
+      async (e, tx) => {
+        if (e.data.caseId === poison) {
+          poisonCalls += 1;
+          throw new Error('this one cannot be applied');
+        }
+        await record(e, tx);
+      },
+      2,
+      { concurrency: 2, batchSize: 64 },
+    );
+    const dl = await eventually(() => deadLetters('poison'), 15_000, 'dead letter');
+    expect(dl.reason).toMatch(/gave up after 2 deliveries: this one cannot be applied/);
+    const others = published.filter((p) => p.caseId !== poison).map((p) => p.caseId);
+    const rows = await eventually(
+      async () => {
+        const r = await appliedRows(others);
+        return r.length >= 99 ? r : undefined;
+      },
+      10_000,
+      'the others applied',
+    );
+    expect(rows).toHaveLength(99);
+    expect(new Set(rows.map((r) => r.event_id)).size).toBe(99);
+    expect(await applied(poison ?? '')).toBe(0);
+    // Tried in the shared batch, then alone, then once more alone on redelivery.
+    expect(poisonCalls).toBeGreaterThanOrEqual(2);
+  });
+
+  it("applies one subject's events in stream order while different subjects run in parallel lanes", async () => {
+    const published = await publishBurst('order', 210, (i) => `case-${i % 7}`);
+    await startConsumer(
+      'order',
+      async (e, tx) => {
+        await new Promise((r) => setTimeout(r, Math.random() * 3));
+        await record(e, tx);
+      },
+      3,
+      { concurrency: 4, batchSize: 8 },
+    );
+    const rows = await eventually(
+      async () => {
+        const r = await appliedRows(published.map((p) => p.caseId));
+        return r.length >= 210 ? r : undefined;
+      },
+      20_000,
+      'all applied',
+    );
+    for (let k = 0; k < 7; k++) {
+      const subject = `case-${k}`;
+      expect(rows.filter((r) => r.subject === subject).map((r) => r.event_id)).toEqual(
+        published.filter((p) => p.subject === subject).map((p) => p.id),
+      );
+    }
   });
 });

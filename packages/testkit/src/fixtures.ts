@@ -9,6 +9,8 @@ export const ORGS = {
 
 export const HSA = 'urn:oid:1.2.752.29.4.19';
 export const PERSONNUMMER = 'http://electronichealth.se/identifier/personnummer';
+/** The identifier system of the example record system's initiatives. */
+export const INITIATIVE_SYSTEM = 'https://journal.region-exempel.se/sip-initiative';
 
 export interface InitiativeOptions {
   identifier?: string;
@@ -25,9 +27,7 @@ export function sipInitiative(options: InitiativeOptions = {}): Record<string, u
   ];
   return {
     resourceType: 'Task',
-    identifier: [
-      { system: 'https://journal.region-exempel.se/sip-initiative', value: options.identifier ?? '42' },
-    ],
+    identifier: [{ system: INITIATIVE_SYSTEM, value: options.identifier ?? '42' }],
     status: 'requested',
     intent: 'order',
     code: { coding: [{ system: 'https://samsyn.se/fhir/CodeSystem/sip-task', code: 'sip-initiative' }] },

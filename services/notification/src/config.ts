@@ -23,7 +23,7 @@ export const notificationConfigSchema = z.object({
   /** Consecutive failed deliveries after which a Subscription's status becomes error. */
   NOTIFICATION_HOOK_ERROR_AFTER: z.coerce.number().int().min(1).max(100).default(3),
   /** Messages of one stream applied at once (per-case order is kept by the inbox and the rules). */
-  NOTIFICATION_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+  NOTIFICATION_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
 });
 
 export type NotificationConfig = z.infer<typeof notificationConfigSchema>;

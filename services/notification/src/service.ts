@@ -72,8 +72,7 @@ export function createNotificationService(deps: ServiceDeps): ServiceInstance {
         log,
         handlers,
         concurrency: config.NOTIFICATION_CONSUMER_CONCURRENCY,
-        // Events of one case apply in order (a meeting after its case), different cases in parallel.
-        orderBySubject: true,
+        // Lanes by case: events of one case apply in order (a meeting after its case), different cases in parallel.
         // A case-wide event that arrives before its case waits a little and tries again.
         backoffMs: [250, 1000, 2000, 5000, 15_000, 30_000],
         afterApply,

@@ -39,7 +39,7 @@ async function insertTimers(tx: DbOrTx, list: NewTimer[]): Promise<void> {
 /** Timers that have neither fired nor been cancelled. */
 const pending = and(isNull(timers.firedAt), isNull(timers.cancelledAt));
 
-/** Timers a new case needs (discharge summons deadline) and those of its first invitations. */
+/** Timers a new case needs (discharge summons deadline) and those of its first invitations, in one insert. */
 export async function scheduleCaseTimers(
   tx: DbOrTx,
   row: CaseRow,
@@ -47,18 +47,18 @@ export async function scheduleCaseTimers(
   config: InvitationConfig,
   now: Date,
 ): Promise<void> {
+  const list: NewTimer[] = [];
   if (row.trigger === 'discharge') {
     // Lag 2017:612: the designated care contact (the initiator) must have summoned to a meeting by then.
-    await insertTimers(tx, [
-      {
-        caseId: row.id,
-        kind: 'discharge-summons',
-        dueAt: dischargeSummonsDue(row, config),
-        org: row.requesterOrg,
-      },
-    ]);
+    list.push({
+      caseId: row.id,
+      kind: 'discharge-summons',
+      dueAt: dischargeSummonsDue(row, config),
+      org: row.requesterOrg,
+    });
   }
-  for (const invitation of invitations) await scheduleInvitationTimers(tx, row, invitation, config, now);
+  for (const invitation of invitations) list.push(...invitationTimers(row, invitation, config, now));
+  await insertTimers(tx, list);
 }
 
 /** Reminder and escalation of one unanswered invitation (also for substitutes and forwards). */
@@ -69,8 +69,17 @@ export async function scheduleInvitationTimers(
   config: InvitationConfig,
   now: Date,
 ): Promise<void> {
-  if (invitation.status !== 'requested') return;
-  await insertTimers(tx, [
+  await insertTimers(tx, invitationTimers(row, invitation, config, now));
+}
+
+function invitationTimers(
+  row: CaseRow,
+  invitation: InvitationRow,
+  config: InvitationConfig,
+  now: Date,
+): NewTimer[] {
+  if (invitation.status !== 'requested') return [];
+  return [
     {
       caseId: row.id,
       kind: 'invitation-reminder',
@@ -85,7 +94,7 @@ export async function scheduleInvitationTimers(
       org: row.requesterOrg,
       invitationId: invitation.id,
     },
-  ]);
+  ];
 }
 
 /** An answered (or forwarded) invitation needs no more reminders. */

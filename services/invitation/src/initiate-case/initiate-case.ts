@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { enqueue } from '@samsyn/bus';
 import { events } from '@samsyn/contracts';
-import type { Db, Tx } from '@samsyn/db';
+import { type Db, pipeline, type Tx } from '@samsyn/db';
 import { Forbidden, StateConflict } from '@samsyn/fhir';
 import { patientKey } from '@samsyn/platform';
 import { and, eq } from 'drizzle-orm';
@@ -83,36 +83,42 @@ export async function initiateCase(
       }) satisfies InvitationRow,
   );
   try {
-    await db.transaction(async (tx) => {
-      await tx.insert(cases).values(caseRow);
-      await tx.insert(invitations).values(invitationRows);
-      await scheduleCaseTimers(tx, caseRow, invitationRows, ctx.config, now);
-      await ctx.onCommit?.(tx, caseRow);
-      await enqueue(
-        tx,
-        outbox,
-        events.caseInitiated,
-        {
-          caseId,
-          requesterOrg: command.requesterOrg,
-          trigger: command.trigger,
-          ...(command.dischargeReadyAt ? { dischargeReadyAt: command.dischargeReadyAt.toISOString() } : {}),
-          initiatedAt: now.toISOString(),
-          person: { ageBand: personAgeBand(command.patient.birthDate, now) },
-          invitations: invitationRows.map((r) => ({
-            invitationId: r.id,
-            org: r.org,
-            kind: r.kind as 'summoned' | 'invited',
-          })),
-        },
-        {
-          aggregate: caseId,
-          source: SOURCE,
-          time: now,
-          ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
-        },
-      );
-    });
+    // One round trip for all writes (pipeline); the case goes first, everything after references it.
+    await db.transaction((tx) =>
+      pipeline([
+        () => tx.insert(cases).values(caseRow),
+        () => tx.insert(invitations).values(invitationRows),
+        () => scheduleCaseTimers(tx, caseRow, invitationRows, ctx.config, now),
+        () => ctx.onCommit?.(tx, caseRow),
+        () =>
+          enqueue(
+            tx,
+            outbox,
+            events.caseInitiated,
+            {
+              caseId,
+              requesterOrg: command.requesterOrg,
+              trigger: command.trigger,
+              ...(command.dischargeReadyAt
+                ? { dischargeReadyAt: command.dischargeReadyAt.toISOString() }
+                : {}),
+              initiatedAt: now.toISOString(),
+              person: { ageBand: personAgeBand(command.patient.birthDate, now) },
+              invitations: invitationRows.map((r) => ({
+                invitationId: r.id,
+                org: r.org,
+                kind: r.kind as 'summoned' | 'invited',
+              })),
+            },
+            {
+              aggregate: caseId,
+              source: SOURCE,
+              time: now,
+              ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+            },
+          ),
+      ]),
+    );
   } catch (err) {
     if (!isUniqueViolation(err) || !command.identifier) throw err;
     // Same identifier committed meanwhile (or before, without If-None-Exist).

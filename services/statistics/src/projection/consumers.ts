@@ -38,7 +38,7 @@ export function projectionConsumers(options: {
         log: options.log,
         handlers,
         // One case's events must not overtake each other's row lock forever; a few at a time is plenty.
-        concurrency: 8,
+        concurrency: 4,
         ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
       }),
   );

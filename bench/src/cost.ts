@@ -1,0 +1,131 @@
+// `npm run cost -w @samsyn/bench`: what one full initiative (3 invitees, until all 3 notifications exist) costs,
+// counted rather than timed, so the figure holds on a busy machine: SQL statements (round trips) per statement
+// from pg_stat_statements, transactions, and CPU milliseconds of the Samsyn process and of PostgreSQL.
+// Fewer round trips is the main lever on this box: a CPU profile of Task create showed a fifth of the
+// process's time in the socket writes of postgres.js.
+// Needs `shared_preload_libraries = 'pg_stat_statements'` on the PostgreSQL server (the script says so if not).
+import { readdirSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import postgres from 'postgres';
+import { initiative, WARD } from './lib/initiative.ts';
+import { http } from './lib/load.ts';
+import { startSamsyn } from './lib/samsyn-process.ts';
+
+const { values } = parseArgs({
+  options: {
+    initiatives: { type: 'string', default: '1000' },
+    clients: { type: 'string', default: '16' },
+    top: { type: 'string', default: '40' },
+  },
+});
+const n = Number(values.initiatives);
+const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+const [preload] = await admin`select current_setting('shared_preload_libraries') as v`;
+if (!String(preload?.v).includes('pg_stat_statements')) {
+  console.error(
+    'pg_stat_statements is not loaded. Run: psql -U postgres -c "alter system set shared_preload_libraries=\'pg_stat_statements\'" ' +
+      'and restart PostgreSQL (pg_ctlcluster --skip-systemctl-redirect 15 main restart).',
+  );
+  process.exit(2);
+}
+await admin`create extension if not exists pg_stat_statements`;
+
+const samsyn = await startSamsyn({ adminUrl, natsUrl, label: 'qcount' });
+const client = http(samsyn.base, 8);
+const app = postgres(samsyn.databaseUrl, { max: 1, onnotice: () => {} });
+try {
+  const ward = await samsyn.token(WARD);
+  const communications = async () =>
+    Number((await app`select count(*)::int as n from notification.communication`)[0]?.n ?? 0);
+  // Warm up (first statements, consumers created), then count from zero.
+  for (let i = 0; i < 5; i++) await client.request('POST', '/fhir/Task', ward, initiative(i, true).body);
+  await settle(communications, 15);
+  const dbName = new URL(samsyn.databaseUrl).pathname.slice(1);
+  const oid = (await admin`select oid from pg_database where datname = ${dbName}`)[0]?.oid;
+  await admin`select pg_stat_statements_reset()`;
+  const [before] = await admin`select xact_commit::bigint as c from pg_stat_database where datid = ${oid}`;
+  const cpuBefore = { samsyn: cpuMs([samsyn.pid]), postgres: cpuMs(processesNamed('postgres')) };
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Number(values.clients) }, async () => {
+      while (next < n) {
+        const i = next++;
+        const res = await client.request('POST', '/fhir/Task', ward, initiative(1000 + i, true).body);
+        if (res.status !== 201) throw new Error(`POST answered ${res.status}: ${res.text.slice(0, 200)}`);
+      }
+    }),
+  );
+  await settle(communications, 15 + n * 3);
+  const seconds = (performance.now() - t0) / 1000;
+  const samsynMs = cpuMs([samsyn.pid]) - cpuBefore.samsyn;
+  const postgresMs = cpuMs(processesNamed('postgres')) - cpuBefore.postgres;
+  const [after] = await admin`select xact_commit::bigint as c from pg_stat_database where datid = ${oid}`;
+  const rows = await admin`
+    select calls::bigint as calls, query from pg_stat_statements
+    where dbid = ${oid} order by calls desc`;
+  const total = rows.reduce((s, r) => s + Number(r.calls), 0);
+  console.log(
+    `${n} initiatives (3 invitees each) from ${values.clients} clients, everything they cause in all five services, in ${seconds.toFixed(1)} s (load average ${(await import('node:os')).loadavg()[0]?.toFixed(1)}):`,
+  );
+  console.log(`  CPU Samsyn:     ${(samsynMs / n).toFixed(2)} ms per initiative`);
+  console.log(`  CPU PostgreSQL: ${(postgresMs / n).toFixed(2)} ms per initiative (all postgres processes)`);
+  console.log(`  statements: ${total} (${(total / n).toFixed(1)} per initiative)`);
+  console.log(
+    `  commits:    ${Number(after?.c) - Number(before?.c)} (${((Number(after?.c) - Number(before?.c)) / n).toFixed(1)} per initiative; includes polling)`,
+  );
+  console.log('\nper initiative  statement');
+  for (const r of rows.slice(0, Number(values.top)))
+    console.log(
+      `${(Number(r.calls) / n).toFixed(2).padStart(8)}  ${String(r.query).replace(/\s+/g, ' ').slice(0, 150)}`,
+    );
+} finally {
+  await client.close();
+  await app.end();
+  await samsyn.stop();
+  await admin.end();
+}
+
+/** Waits until the notification count reached `expected` and stopped moving. */
+async function settle(count: () => Promise<number>, expected: number): Promise<void> {
+  const end = Date.now() + 120_000;
+  let last = -1;
+  for (;;) {
+    const now = await count();
+    if (now >= expected && now === last) return;
+    if (Date.now() > end) throw new Error(`notifications stuck at ${now}, expected ${expected}`);
+    last = now;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** CPU time (user + system) of the given processes so far, in ms, from /proc. */
+function cpuMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+function processesNamed(name: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
