@@ -1,6 +1,6 @@
 // The transaction pipeline against real PostgreSQL and embedded PGlite: order kept, one failure rolls all back.
 import { createTestDatabase, type TestDatabase } from '@samsyn/testkit';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { integer, pgSchema, text } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openPglite, openPostgres } from '../src/connection.ts';
@@ -46,11 +46,14 @@ function behaves(name: string, open: () => Promise<Database>, close: (d: Databas
     it('runs the steps in the order given, so a row may reference one inserted by an earlier step', async () => {
       for (let n = 1; n <= 20; n++) {
         await database.db.transaction(async (tx) => {
-          await pipeline([
+          const [, , , seen] = await pipeline([
             () => tx.insert(parent).values({ id: n }),
             () => insertChildren(tx as never, n, [n * 100 + 1, n * 100 + 2]),
             () => tx.insert(child).values({ id: n * 100 + 3, parentId: n, note: 'last' }),
+            // A read in the same pipeline sees the writes sent before it.
+            () => tx.select({ id: child.id }).from(child).where(eq(child.parentId, n)).orderBy(child.id),
           ]);
+          expect(seen.map((r) => r.id)).toEqual([n * 100 + 1, n * 100 + 2, n * 100 + 3]);
         });
       }
       expect(await count(database, 'parent')).toBe(20);

@@ -207,3 +207,37 @@ describe('addWorkingDays', () => {
     expect(() => addWorkingDays(new Date(Number.NaN), 1)).toThrow(RangeError);
   });
 });
+
+describe('stockholmDate', () => {
+  const intl = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Stockholm', dateStyle: 'short' });
+
+  it('agrees with Intl at every minute around the clock changes and the 1900 switch from local mean time', () => {
+    const windows = [
+      '2026-03-29T00:00:00Z', // spring forward at 01:00 UTC
+      '2026-10-25T00:00:00Z', // fall back at 01:00 UTC
+      '1980-04-06T00:00:00Z',
+      '1916-05-14T21:00:00Z', // the 1916 summer time, switching at 22:00 UTC
+      '1899-12-31T21:30:00Z', // local mean time (+01:12:12) ends at 22:47:48 UTC, not a whole hour
+    ];
+    for (const start of windows) {
+      for (let minute = 0; minute < 180; minute++) {
+        const instant = new Date(Date.parse(start) + minute * 60_000 + 59_999);
+        expect(stockholmDate(instant), instant.toISOString()).toBe(intl.format(instant));
+      }
+    }
+  });
+
+  it('agrees with Intl at random instants from 1890 to 2100', () => {
+    const from = Date.parse('1890-01-01T00:00:00Z');
+    const to = Date.parse('2100-01-01T00:00:00Z');
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let i = 0; i < 5000; i++) {
+      const instant = new Date(from + Math.floor(random() * (to - from)));
+      expect(stockholmDate(instant), instant.toISOString()).toBe(intl.format(instant));
+    }
+  });
+});

@@ -38,7 +38,8 @@ function assertValidInstant(instant: Date, what: string): void {
   }
 }
 
-function wallClockAt(epochMs: number): WallClock {
+/** Stockholm's wall clock at an instant, read through Intl (slow: about 10 µs a call). */
+function wallClockFromIntl(epochMs: number): WallClock {
   const fields: Record<string, number> = {};
   for (const part of stockholmParts.formatToParts(new Date(epochMs))) {
     if (part.type !== 'literal') fields[part.type] = Number(part.value);
@@ -61,16 +62,48 @@ function wallClockAt(epochMs: number): WallClock {
   };
 }
 
+const HOUR_MS = 3_600_000;
+/** Stockholm's offset per UTC hour, for hours whose offset is the same at both ends (all but a switch hour). */
+const offsetByHour = new Map<number, number>();
+
+function offsetFromIntl(epochMs: number): number {
+  return wallClockAsUtcMs(wallClockFromIntl(epochMs)) - epochMs;
+}
+
+/**
+ * Stockholm's UTC offset in milliseconds at an instant (e.g. 3_600_000 in winter). Clocks change on whole UTC
+ * hours, so an hour whose offset is the same at its first and last millisecond has that offset throughout and is
+ * remembered; any other hour (the 1900 switch from local mean time, say) is asked of Intl every time.
+ */
+function offsetAt(epochMs: number): number {
+  const hour = Math.floor(epochMs / HOUR_MS);
+  const known = offsetByHour.get(hour);
+  if (known !== undefined) return known;
+  const first = offsetFromIntl(hour * HOUR_MS);
+  if (offsetFromIntl(hour * HOUR_MS + HOUR_MS - 1) !== first) return offsetFromIntl(epochMs);
+  if (offsetByHour.size >= 100_000) offsetByHour.clear();
+  offsetByHour.set(hour, first);
+  return first;
+}
+
+function wallClockAt(epochMs: number): WallClock {
+  const local = new Date(epochMs + offsetAt(epochMs));
+  return {
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    second: local.getUTCSeconds(),
+    millisecond: local.getUTCMilliseconds(),
+  };
+}
+
 function wallClockAsUtcMs(w: WallClock): number {
   // Date.UTC maps years 0-99 onto 1900-1999; setUTCFullYear does not.
   const d = new Date(Date.UTC(2000, w.month - 1, w.day, w.hour, w.minute, w.second, w.millisecond));
   d.setUTCFullYear(w.year);
   return d.getTime();
-}
-
-/** Stockholm's UTC offset in milliseconds at an instant (e.g. 3_600_000 in winter). */
-function offsetAt(epochMs: number): number {
-  return wallClockAsUtcMs(wallClockAt(epochMs)) - epochMs;
 }
 
 /**

@@ -1,6 +1,7 @@
 // The consent service: Consent and the access log (AuditEvent), composed for a runner.
 import { fileURLToPath } from 'node:url';
 import { EventConsumer, type Handlers, OutboxRelay } from '@samsyn/bus';
+import { caseProjectionHandlers } from '@samsyn/case-projection';
 import { migrate } from '@samsyn/db';
 import {
   type AppEnv,
@@ -13,13 +14,8 @@ import { Hono } from 'hono';
 import { AuditPurge } from './access-log/purge.ts';
 import { recordAuditEntry } from './access-log/record-audit.ts';
 import { auditEventRoutes, capability, consentRoutes } from './app.ts';
-import {
-  recordCaseInitiated,
-  recordInvitationCreated,
-  recordInvitationForwarded,
-} from './case-participants/project-case.ts';
 import { consentConfigSchema } from './config.ts';
-import { inbox, outbox } from './db/schema.ts';
+import { caseProjection, inbox, outbox } from './db/schema.ts';
 
 export const SERVICE = 'consent';
 
@@ -47,11 +43,7 @@ export function createConsentService(deps: ServiceDeps): ServiceInstance {
         metrics.eventsConsumed.inc({ service: SERVICE, consumer: durable, type, outcome }),
     });
   // Who takes part in each case: the gate for every Consent read and write.
-  const caseEvents = consumer('INVITATION', SERVICE, {
-    caseInitiated: recordCaseInitiated,
-    invitationCreated: recordInvitationCreated,
-    invitationForwarded: recordInvitationForwarded,
-  });
+  const caseEvents = consumer('INVITATION', SERVICE, caseProjectionHandlers(caseProjection));
   // The access log of every service, this one included.
   const auditEntries = consumer('AUDIT', `${SERVICE}-audit`, { auditRecorded: recordAuditEntry });
   const purge = new AuditPurge({

@@ -5,11 +5,10 @@ import { type ConsumedEvent, EventConsumer } from '@samsyn/bus';
 import type { StreamName } from '@samsyn/contracts';
 import { migrate } from '@samsyn/db';
 import { type AppEnv, loadConfig, type ServiceDeps, type ServiceInstance } from '@samsyn/platform';
-import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { capability, communicationRoutes } from './app.ts';
 import { notificationConfigSchema } from './config.ts';
-import { communications, inbox } from './db/schema.ts';
+import { type CommunicationRow, inbox } from './db/schema.ts';
 import { Mailer } from './email/mailer.ts';
 import { inboxRoutes } from './inbox/routes.ts';
 import { LiveHub } from './live/hub.ts';
@@ -52,16 +51,17 @@ export function createNotificationService(deps: ServiceDeps): ServiceInstance {
 
   /** After an event's transaction commits: push the new notifications to open inboxes and wake the workers. */
   async function afterApply(event: ConsumedEvent): Promise<void> {
-    const created = await db
-      .select({ id: communications.id, org: communications.recipientOrg })
-      .from(communications)
-      .where(eq(communications.sourceEventId, event.attrs.id));
-    for (const c of created) live.publish(c.org, { id: c.id, change: 'created' });
+    const created = stored.get(event) ?? [];
+    stored.delete(event);
+    for (const c of created) live.publish(c.recipientOrg, { id: c.id, change: 'created' });
     if (created.length > 0) mailer.kick();
     deliverer.kick();
   }
 
-  const handlers = notificationHandlers();
+  // What each event's handler stored, for afterApply once its transaction committed (a rolled-back attempt's
+  // entry is replaced by the retry's, and dropped with the event object otherwise).
+  const stored = new WeakMap<ConsumedEvent, CommunicationRow[]>();
+  const handlers = notificationHandlers((event, rows) => stored.set(event, rows));
   const consumers = (['INVITATION', 'CONSENT', 'PLAN'] as StreamName[]).map(
     (stream) =>
       new EventConsumer(bus, {

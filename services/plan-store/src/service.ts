@@ -2,6 +2,7 @@
 // participants' own FHIR endpoints, and the person's copy.
 import { fileURLToPath } from 'node:url';
 import { EventConsumer, type Handlers, OutboxRelay } from '@samsyn/bus';
+import { caseProjectionHandlers } from '@samsyn/case-projection';
 import { migrate } from '@samsyn/db';
 import {
   type AppEnv,
@@ -12,14 +13,9 @@ import {
 } from '@samsyn/platform';
 import { Hono } from 'hono';
 import { capability, carePlanRoutes } from './app.ts';
-import {
-  recordCaseInitiated,
-  recordInvitationCreated,
-  recordInvitationForwarded,
-} from './case-access/project-case.ts';
 import { recordConsentEnded, recordConsentGiven } from './case-access/project-consent.ts';
 import { planStoreConfigSchema } from './config.ts';
-import { inbox, outbox } from './db/schema.ts';
+import { caseProjection, inbox, outbox } from './db/schema.ts';
 import { PlanTimerWorker } from './deadlines/timers.ts';
 import { PlanPushWorker } from './deliver/push-worker.ts';
 import { PLAN_CODE_SYSTEMS } from './plan/codes.ts';
@@ -51,11 +47,7 @@ export function createPlanStoreService(deps: ServiceDeps): ServiceInstance {
         metrics.eventsConsumed.inc({ service: SERVICE, consumer: durable, type, outcome }),
     });
   // Who takes part in each case, and what the person's consent covers: the gate for every plan read and write.
-  const caseEvents = consumer('INVITATION', SERVICE, {
-    caseInitiated: recordCaseInitiated,
-    invitationCreated: recordInvitationCreated,
-    invitationForwarded: recordInvitationForwarded,
-  });
+  const caseEvents = consumer('INVITATION', SERVICE, caseProjectionHandlers(caseProjection));
   const consentEvents = consumer('CONSENT', `${SERVICE}-consent`, {
     consentGiven: recordConsentGiven,
     consentRevoked: (e, tx) => recordConsentEnded(e, tx, 'revoked'),

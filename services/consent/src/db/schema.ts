@@ -1,5 +1,6 @@
 // The consent service's tables, in its own PostgreSQL schema `consent`.
 import { inboxTable, outboxTable } from '@samsyn/bus';
+import { caseProjectionTables } from '@samsyn/case-projection';
 import { sql } from 'drizzle-orm';
 import {
   check,
@@ -16,33 +17,12 @@ import {
 export const consentSchema = pgSchema('consent');
 
 /**
- * The SIP cases this service knows of, projected from the invitation stream: ids and HSA-ids only, never the
- * person. A case row may be created by a later event (it carries the requester too) before its initiation
- * arrives, so the projection does not depend on delivery order.
+ * The SIP cases this service knows of and their invited units, projected from the invitation stream
+ * (@samsyn/case-projection): ids and HSA-ids only, never the person. A later event may create the case row before
+ * its initiation arrives, so the projection does not depend on delivery order.
  */
-export const cases = consentSchema.table('sip_case', {
-  id: uuid('id').primaryKey(),
-  requesterOrg: text('requester_org').notNull(),
-  initiatedAt: timestamp('initiated_at', { withTimezone: true }),
-});
-
-/** One invited unit of a case (one per invitation); forwarding replaces the unit of its invitation. */
-export const caseInvitees = consentSchema.table(
-  'case_invitee',
-  {
-    invitationId: uuid('invitation_id').primaryKey(),
-    caseId: uuid('case_id').notNull(),
-    org: text('org').notNull(),
-    kind: text('kind').notNull(),
-    /** Time of the event that set `org`; an older event never overwrites a newer one. */
-    changedAt: timestamp('changed_at', { withTimezone: true }).notNull(),
-  },
-  (t) => [
-    index('case_invitee_case_idx').on(t.caseId),
-    index('case_invitee_org_idx').on(t.org),
-    check('case_invitee_kind_ck', sql`${t.kind} in ('summoned','invited')`),
-  ],
-);
+export const caseProjection = caseProjectionTables(consentSchema);
+export const { cases, caseInvitees } = caseProjection;
 
 /** A FHIR Consent: the current version, with the columns we search and gate on. */
 export const consents = consentSchema.table(

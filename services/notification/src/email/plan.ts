@@ -2,13 +2,33 @@
 import { randomUUID } from 'node:crypto';
 import type { Tx } from '@samsyn/db';
 import { inArray } from 'drizzle-orm';
-import { type CommunicationRow, communications, emailDeliveries, emailPreferences } from '../db/schema.ts';
+import {
+  type CommunicationRow,
+  communications,
+  type EmailPreferenceRow,
+  emailDeliveries,
+  emailPreferences,
+} from '../db/schema.ts';
 
-/** Queues the e-mails for freshly stored notifications, in their transaction, so none is lost. */
-export async function planEmails(tx: Tx, rows: CommunicationRow[], now: Date): Promise<void> {
+/** The e-mail preferences of these recipient organisations (a query to send with the notifications' insert). */
+export function emailPreferencesOf(tx: Tx, orgs: readonly string[]) {
+  return tx
+    .select()
+    .from(emailPreferences)
+    .where(inArray(emailPreferences.org, [...new Set(orgs)]));
+}
+
+/**
+ * Queues the e-mails for freshly stored notifications, in their transaction, so none is lost; `prefs` are the
+ * recipients' preferences (emailPreferencesOf).
+ */
+export async function planEmails(
+  tx: Tx,
+  rows: CommunicationRow[],
+  prefs: readonly EmailPreferenceRow[],
+  now: Date,
+): Promise<void> {
   if (rows.length === 0) return;
-  const orgs = [...new Set(rows.map((r) => r.recipientOrg))];
-  const prefs = await tx.select().from(emailPreferences).where(inArray(emailPreferences.org, orgs));
   const wanted = prefs.filter((p) => p.mode !== 'off');
   if (wanted.length === 0) return;
   const deliveries: (typeof emailDeliveries.$inferInsert)[] = [];

@@ -3,11 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ConsumedEvent, Handler, Handlers } from '@samsyn/bus';
 import type { EventName } from '@samsyn/contracts';
-import type { Tx } from '@samsyn/db';
+import { pipeline, type Tx } from '@samsyn/db';
 import { eq, sql } from 'drizzle-orm';
 import { type CommunicationRow, caseParties, communications, meetings } from '../db/schema.ts';
-import { planEmails } from '../email/plan.ts';
-import { recordTopicEvent } from '../subscription/topics.ts';
+import { emailPreferencesOf, planEmails } from '../email/plan.ts';
+import { liveSubscriptions, recordTopicEvent, topicChanges } from '../subscription/topics.ts';
 import { type Draft, NEEDS_PARTIES, NEEDS_REQUESTER, type Party, partiesIn, RULES } from './rules.ts';
 
 /** The case is not known yet (its sip.case.initiated is still on its way): retried with backoff, not lost. */
@@ -76,6 +76,7 @@ export function dedupeKey(draft: Pick<Draft, 'type' | 'recipientOrg' | 'meaning'
   return `${draft.type}|${draft.recipientOrg}|${draft.meaning}`;
 }
 
+/** Stores the notifications (once each, by meaning) and queues their e-mails; returns those that are new. */
 export async function storeDrafts(
   tx: Tx,
   drafts: Draft[],
@@ -83,64 +84,88 @@ export async function storeDrafts(
   now = new Date(),
 ): Promise<CommunicationRow[]> {
   if (drafts.length === 0) return [];
-  const inserted = await tx
-    .insert(communications)
-    .values(
-      drafts.map((d) => ({
-        id: randomUUID(),
-        recipientOrg: d.recipientOrg,
-        recipientUser: d.recipientUser ?? null,
-        senderOrg: d.senderOrg ?? null,
-        category: d.type,
-        caseId: d.caseId,
-        about: d.about,
-        priority: d.priority,
-        text: d.text,
-        link: d.link,
-        sourceEventId: source.eventId,
-        dedupeKey: dedupeKey(d),
-        sentAt: source.time,
-        lastUpdated: now,
-      })),
-    )
-    .onConflictDoNothing({ target: communications.dedupeKey })
-    .returning();
-  await planEmails(tx, inserted, now);
+  const [inserted, prefs] = await pipeline([
+    () =>
+      tx
+        .insert(communications)
+        .values(
+          drafts.map((d) => ({
+            id: randomUUID(),
+            recipientOrg: d.recipientOrg,
+            recipientUser: d.recipientUser ?? null,
+            senderOrg: d.senderOrg ?? null,
+            category: d.type,
+            caseId: d.caseId,
+            about: d.about,
+            priority: d.priority,
+            text: d.text,
+            link: d.link,
+            sourceEventId: source.eventId,
+            dedupeKey: dedupeKey(d),
+            sentAt: source.time,
+            lastUpdated: now,
+          })),
+        )
+        .onConflictDoNothing({ target: communications.dedupeKey })
+        .returning(),
+    () =>
+      emailPreferencesOf(
+        tx,
+        drafts.map((d) => d.recipientOrg),
+      ),
+  ]);
+  await planEmails(tx, inserted, prefs, now);
   return inserted;
 }
 
+/**
+ * Applies one event: the case's parties, the meeting, the subscription events, and the notifications it calls
+ * for, which it returns (those stored now; a replayed meaning is not stored twice). Reads and writes that do not
+ * wait on each other go out together (pipeline): about two round trips for an event.
+ */
 export async function applyEvent<N extends EventName>(
   name: N,
   event: ConsumedEvent<N>,
   tx: Tx,
-): Promise<void> {
+): Promise<CommunicationRow[]> {
   const rule = RULES[name] as
     | ((data: ConsumedEvent<N>['data'], parties: readonly Party[], eventId: string) => Draft[])
     | undefined;
   const data = event.data as ConsumedEvent<N>['data'] & { caseId: string };
-  await rememberParties(tx, data.caseId, partiesIn(name, event.data));
-  const parties = await tx
-    .select({ org: caseParties.org, role: caseParties.role })
-    .from(caseParties)
-    .where(eq(caseParties.caseId, data.caseId));
+  const changes = topicChanges(name, event.data);
+  const [, parties, subs] = await pipeline([
+    () => rememberParties(tx, data.caseId, partiesIn(name, event.data)),
+    () =>
+      tx
+        .select({ org: caseParties.org, role: caseParties.role })
+        .from(caseParties)
+        .where(eq(caseParties.caseId, data.caseId)),
+    () => liveSubscriptions(tx, changes),
+  ]);
   const requesterUnknown = NEEDS_REQUESTER.has(name) && !parties.some((p) => p.role === 'requester');
   if ((NEEDS_PARTIES.has(name) && parties.length === 0) || requesterUnknown) {
     throw new CaseNotKnownYet(`case ${data.caseId} is not known yet; waiting for its sip.case.initiated`);
   }
   await rememberMeeting(tx, name, event.data);
-  await recordTopicEvent(tx, name, event);
-  if (!rule) return;
-  await storeDrafts(tx, rule(event.data, parties, event.attrs.id), {
+  if (subs && subs.length > 0)
+    await recordTopicEvent(tx, event as ConsumedEvent, changes, subs, new Set(parties.map((p) => p.org)));
+  if (!rule) return [];
+  return storeDrafts(tx, rule(event.data, parties, event.attrs.id), {
     eventId: event.attrs.id,
     time: new Date(event.attrs.time),
   });
 }
 
-/** The consumer handlers for every event this service listens to. */
-export function notificationHandlers(): Handlers {
+/**
+ * The consumer handlers for every event this service listens to; `onStored` hears of the notifications an event
+ * stored (before its transaction commits: act on them only after, e.g. in the consumer's afterApply).
+ */
+export function notificationHandlers(
+  onStored: (event: ConsumedEvent, rows: CommunicationRow[]) => void = () => {},
+): Handlers {
   const handlers: Record<string, Handler<EventName>> = {};
   for (const name of Object.keys(RULES) as EventName[]) {
-    handlers[name] = (event, tx) => applyEvent(name, event, tx);
+    handlers[name] = async (event, tx) => onStored(event as ConsumedEvent, await applyEvent(name, event, tx));
   }
   return handlers as Handlers;
 }

@@ -5,7 +5,7 @@ import type { EventName, EventPayload } from '@samsyn/contracts';
 import type { Tx } from '@samsyn/db';
 import { CASE_STATUS_SYSTEM, HSA_SYSTEM, TASK_CODE_SYSTEM } from '@samsyn/fhir';
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
-import { caseParties, subscriptionEvents, subscriptions } from '../db/schema.ts';
+import { type SubscriptionRow, subscriptionEvents, subscriptions } from '../db/schema.ts';
 
 export const TOPIC_BASE = 'https://samsyn.se/fhir/SubscriptionTopic';
 export const TOPICS = {
@@ -147,16 +147,10 @@ export function matchesFilters(
   return filters.every((f) => f.value.split(',').includes(facts[f.name] ?? '\u0000'));
 }
 
-/** Numbers the event for every live Subscription on its topics whose owner takes part in the case. */
-export async function recordTopicEvent<N extends EventName>(
-  tx: Tx,
-  name: N,
-  event: ConsumedEvent<N>,
-): Promise<void> {
-  const changes = topicChanges(name, event.data);
-  if (changes.length === 0) return;
-  const caseId = (event.data as { caseId: string }).caseId;
-  const subs = await tx
+/** The live Subscriptions on the topics these changes touch (a query to send with the handler's others). */
+export function liveSubscriptions(tx: Tx, changes: readonly TopicChange[]) {
+  if (changes.length === 0) return undefined;
+  return tx
     .select()
     .from(subscriptions)
     .where(
@@ -165,12 +159,19 @@ export async function recordTopicEvent<N extends EventName>(
         ne(subscriptions.status, 'off'),
       ),
     );
-  if (subs.length === 0) return;
-  const parties = new Set(
-    (await tx.select({ org: caseParties.org }).from(caseParties).where(eq(caseParties.caseId, caseId))).map(
-      (p) => p.org,
-    ),
-  );
+}
+
+/**
+ * Numbers the event for every live Subscription (from liveSubscriptions) on its topics whose owner takes part in
+ * the case (`parties`, the case's organisations after this event).
+ */
+export async function recordTopicEvent(
+  tx: Tx,
+  event: ConsumedEvent,
+  changes: readonly TopicChange[],
+  subs: readonly SubscriptionRow[],
+  parties: ReadonlySet<string>,
+): Promise<void> {
   for (const sub of subs) {
     // A record system hears only about cases its unit takes part in (SPEC §7).
     if (!parties.has(sub.ownerOrg)) continue;

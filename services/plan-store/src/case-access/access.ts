@@ -1,13 +1,13 @@
 // Who may see a case's plan (SPEC §3, §7): a unit that takes part in the case AND that the active consent covers, now.
+import { takesPartIn as takesPart } from '@samsyn/case-projection';
 import type { DbOrTx } from '@samsyn/db';
 import { and, eq, gt, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import { caseConsents, caseInvitees, cases } from '../db/schema.ts';
+import { caseConsents, caseInvitees, caseProjection, cases } from '../db/schema.ts';
 
 /** SQL condition: `org` takes part in the case in `caseIdColumn`. */
 export function takesPartIn(caseIdColumn: AnyPgColumn | SQL, org: string): SQL {
-  return sql`(exists (select 1 from ${cases} where ${cases.id} = ${caseIdColumn} and ${cases.requesterOrg} = ${org})
-    or exists (select 1 from ${caseInvitees} where ${caseInvitees.caseId} = ${caseIdColumn} and ${caseInvitees.org} = ${org}))`;
+  return takesPart(caseProjection, caseIdColumn, org);
 }
 
 /** SQL condition: an active consent of the case in `caseIdColumn` covers `org` at `at`. */

@@ -1,5 +1,6 @@
 // The plan-store service's tables, in its own PostgreSQL schema `plan_store`.
 import { inboxTable, outboxTable } from '@samsyn/bus';
+import { caseProjectionTables } from '@samsyn/case-projection';
 import { sql } from 'drizzle-orm';
 import {
   check,
@@ -18,27 +19,12 @@ import {
 export const plan_storeSchema = pgSchema('plan_store');
 
 /**
- * The SIP cases this service knows of, projected from the invitation stream: ids and HSA-ids only. A later
- * event may create the row before the initiation arrives, so the projection does not depend on delivery order.
+ * The SIP cases this service knows of and their invited units, projected from the invitation stream
+ * (@samsyn/case-projection): ids and HSA-ids only, never the person. A later event may create the case row before
+ * its initiation arrives, so the projection does not depend on delivery order.
  */
-export const cases = plan_storeSchema.table('sip_case', {
-  id: uuid('id').primaryKey(),
-  requesterOrg: text('requester_org').notNull(),
-});
-
-/** One invited unit of a case (one per invitation); forwarding replaces the unit of its invitation. */
-export const caseInvitees = plan_storeSchema.table(
-  'case_invitee',
-  {
-    invitationId: uuid('invitation_id').primaryKey(),
-    caseId: uuid('case_id').notNull(),
-    org: text('org').notNull(),
-    kind: text('kind').notNull(),
-    /** Time of the event that set `org`; an older event never overwrites a newer one. */
-    changedAt: timestamp('changed_at', { withTimezone: true }).notNull(),
-  },
-  (t) => [index('case_invitee_case_idx').on(t.caseId), index('case_invitee_org_idx').on(t.org)],
-);
+export const caseProjection = caseProjectionTables(plan_storeSchema);
+export const { cases, caseInvitees } = caseProjection;
 
 /** The consents of each case as the consent stream tells them: which units, for which period, still in force or not. */
 export const caseConsents = plan_storeSchema.table(

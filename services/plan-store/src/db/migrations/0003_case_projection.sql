@@ -1,0 +1,2 @@
+ALTER TABLE "plan_store"."sip_case" ADD COLUMN "initiated_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "plan_store"."case_invitee" ADD CONSTRAINT "case_invitee_kind_ck" CHECK ("plan_store"."case_invitee"."kind" in ('summoned','invited'));
