@@ -16,6 +16,8 @@ const { values } = parseArgs({
     initiatives: { type: 'string', default: '1000' },
     clients: { type: 'string', default: '16' },
     top: { type: 'string', default: '40' },
+    /** initiative: POST and everything it causes; read: GET Task by id and everything it causes (the audit trail). */
+    scenario: { type: 'string', default: 'initiative' },
   },
 });
 const n = Number(values.initiatives);
@@ -40,9 +42,24 @@ try {
   const ward = await samsyn.token(WARD);
   const communications = async () =>
     Number((await app`select count(*)::int as n from notification.communication`)[0]?.n ?? 0);
+  const auditEntries = async () =>
+    Number((await app`select count(*)::int as n from consent.audit_event`)[0]?.n ?? 0);
+  const post = async (i: number) => {
+    const res = await client.request('POST', '/fhir/Task', ward, initiative(i, true).body);
+    if (res.status !== 201) throw new Error(`POST answered ${res.status}: ${res.text.slice(0, 200)}`);
+    return (JSON.parse(res.text) as { id: string }).id;
+  };
   // Warm up (first statements, consumers created), then count from zero.
-  for (let i = 0; i < 5; i++) await client.request('POST', '/fhir/Task', ward, initiative(i, true).body);
-  await settle(communications, 15);
+  const ids: string[] = [];
+  for (let i = 0; i < 20; i++) ids.push(await post(i));
+  await settle(communications, 60);
+  const reading = values.scenario === 'read';
+  const read = async (i: number) => {
+    const res = await client.request('GET', `/fhir/Task/${ids[i % ids.length]}`, ward);
+    if (res.status !== 200) throw new Error(`GET answered ${res.status}: ${res.text.slice(0, 200)}`);
+  };
+  if (reading) for (let i = 0; i < 20; i++) await read(i);
+  const auditBase = await settle(auditEntries, 1);
   const dbName = new URL(samsyn.databaseUrl).pathname.slice(1);
   const oid = (await admin`select oid from pg_database where datname = ${dbName}`)[0]?.oid;
   await admin`select pg_stat_statements_reset()`;
@@ -54,12 +71,13 @@ try {
     Array.from({ length: Number(values.clients) }, async () => {
       while (next < n) {
         const i = next++;
-        const res = await client.request('POST', '/fhir/Task', ward, initiative(1000 + i, true).body);
-        if (res.status !== 201) throw new Error(`POST answered ${res.status}: ${res.text.slice(0, 200)}`);
+        await (reading ? read(i) : post(1000 + i));
       }
     }),
   );
-  await settle(communications, 15 + n * 3);
+  // Done when what the operations cause has landed: the notifications, or every read's access-log entry.
+  if (reading) await settle(auditEntries, auditBase + n);
+  else await settle(communications, 60 + n * 3);
   const seconds = (performance.now() - t0) / 1000;
   const samsynMs = cpuMs([samsyn.pid]) - cpuBefore.samsyn;
   const postgresMs = cpuMs(processesNamed('postgres')) - cpuBefore.postgres;
@@ -69,15 +87,16 @@ try {
     where dbid = ${oid} order by calls desc`;
   const total = rows.reduce((s, r) => s + Number(r.calls), 0);
   console.log(
-    `${n} initiatives (3 invitees each) from ${values.clients} clients, everything they cause in all five services, in ${seconds.toFixed(1)} s (load average ${(await import('node:os')).loadavg()[0]?.toFixed(1)}):`,
+    `${n} ${reading ? 'reads of a Task by id' : 'initiatives (3 invitees each)'} from ${values.clients} clients, everything they cause in all five services, in ${seconds.toFixed(1)} s (load average ${(await import('node:os')).loadavg()[0]?.toFixed(1)}):`,
   );
-  console.log(`  CPU Samsyn:     ${(samsynMs / n).toFixed(2)} ms per initiative`);
-  console.log(`  CPU PostgreSQL: ${(postgresMs / n).toFixed(2)} ms per initiative (all postgres processes)`);
-  console.log(`  statements: ${total} (${(total / n).toFixed(1)} per initiative)`);
+  const per = reading ? 'read' : 'initiative';
+  console.log(`  CPU Samsyn:     ${(samsynMs / n).toFixed(2)} ms per ${per}`);
+  console.log(`  CPU PostgreSQL: ${(postgresMs / n).toFixed(2)} ms per ${per} (all postgres processes)`);
+  console.log(`  statements: ${total} (${(total / n).toFixed(1)} per ${per})`);
   console.log(
-    `  commits:    ${Number(after?.c) - Number(before?.c)} (${((Number(after?.c) - Number(before?.c)) / n).toFixed(1)} per initiative; includes polling)`,
+    `  commits:    ${Number(after?.c) - Number(before?.c)} (${((Number(after?.c) - Number(before?.c)) / n).toFixed(1)} per ${per}; includes polling)`,
   );
-  console.log('\nper initiative  statement');
+  console.log(`\nper ${per}  statement`);
   for (const r of rows.slice(0, Number(values.top)))
     console.log(
       `${(Number(r.calls) / n).toFixed(2).padStart(8)}  ${String(r.query).replace(/\s+/g, ' ').slice(0, 150)}`,
@@ -89,14 +108,14 @@ try {
   await admin.end();
 }
 
-/** Waits until the notification count reached `expected` and stopped moving. */
-async function settle(count: () => Promise<number>, expected: number): Promise<void> {
+/** Waits until `count` reached `expected` and stopped moving; returns it. */
+async function settle(count: () => Promise<number>, expected: number): Promise<number> {
   const end = Date.now() + 120_000;
   let last = -1;
   for (;;) {
     const now = await count();
-    if (now >= expected && now === last) return;
-    if (Date.now() > end) throw new Error(`notifications stuck at ${now}, expected ${expected}`);
+    if (now >= expected && now === last) return now;
+    if (Date.now() > end) throw new Error(`stuck at ${now}, expected ${expected}`);
     last = now;
     await new Promise((r) => setTimeout(r, 1000));
   }

@@ -1,6 +1,6 @@
 // Group commit: small writes that arrive together (the access-log entry of each read, above all) share one
 // transaction, so N concurrent reads cost one commit and one WAL flush instead of N, and one relay wake-up.
-import type { Db, Tx } from '@samsyn/db';
+import { type Db, pipeline, type Tx } from '@samsyn/db';
 
 type Work = (tx: Tx) => Promise<void>;
 
@@ -43,9 +43,8 @@ export class GroupCommit {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.options.maxBatch ?? 200);
         try {
-          await this.db.transaction(async (tx) => {
-            for (const item of batch) await item.work(tx);
-          });
+          // The items are independent: their statements go out together (one round trip for the batch).
+          await this.db.transaction((tx) => pipeline(batch.map((item) => () => item.work(tx))));
           for (const item of batch) item.resolve();
         } catch {
           // One failing item must not fail the others: each is tried again in a transaction of its own.

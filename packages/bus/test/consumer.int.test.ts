@@ -81,7 +81,7 @@ async function startConsumer(
   durable: string,
   handler: (e: ConsumedEvent<'caseInitiated'>, tx: Tx) => Promise<void>,
   maxDeliver = 3,
-  lanes: { concurrency?: number; batchSize?: number } = {},
+  lanes: { concurrency?: number; batchSize?: number; independentEvents?: boolean } = {},
 ) {
   const consumer = new EventConsumer(bus, {
     ...lanes,
@@ -329,5 +329,32 @@ describe('a durable consumer', () => {
         published.filter((p) => p.subject === subject).map((p) => p.id),
       );
     }
+  });
+
+  it('applies independent events of a batch together, each once, and still isolates one that fails', async () => {
+    const published = await publishBurst('independent', 200);
+    const poison = published[120]?.caseId;
+    await startConsumer(
+      'independent',
+      async (e, tx) => {
+        if (e.data.caseId === poison) throw new Error('this one cannot be applied');
+        await record(e, tx);
+      },
+      1,
+      { concurrency: 2, batchSize: 64, independentEvents: true },
+    );
+    const dl = await eventually(() => deadLetters('independent'), 15_000, 'dead letter');
+    expect(dl.reason).toMatch(/this one cannot be applied/);
+    const others = published.filter((p) => p.caseId !== poison).map((p) => p.caseId);
+    const rows = await eventually(
+      async () => {
+        const r = await appliedRows(others);
+        return r.length >= 199 ? r : undefined;
+      },
+      10_000,
+      'the others applied',
+    );
+    expect(new Set(rows.map((r) => r.event_id)).size).toBe(199);
+    expect(rows).toHaveLength(199);
   });
 });

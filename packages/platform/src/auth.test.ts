@@ -201,6 +201,18 @@ describe('createAuthenticator with the development key', () => {
     );
   });
 
+  it('refuses a token that expires after it was first accepted', async () => {
+    const key = await generateDevKey();
+    const authenticator = createAuthenticator({ ...SETTINGS, devPublicJwk: key.publicJwk });
+    const token = await mintToken(key, { org: ORG, expiresIn: '2s' }, SETTINGS);
+    expect((await authenticator.verify(token)).org).toBe(ORG);
+    expect((await authenticator.verify(token)).org).toBe(ORG);
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await rejection(authenticator.verify(token))).toBe(
+      'The bearer token is not valid: it has expired',
+    );
+  });
+
   it('refuses a token signed with another key', async () => {
     const trusted = await generateDevKey();
     const other = await generateDevKey();

@@ -47,6 +47,10 @@ export interface AuthSettings {
 }
 
 const ALGORITHMS = ['RS256', 'ES256'];
+/** Verified tokens remembered, so a record system's token is checked once, not on every call. */
+const VERIFIED_MAX = 10_000;
+/** How long a verified token is trusted without a new signature check (never past its exp). */
+const VERIFIED_MS = 5 * 60_000;
 
 export function createAuthenticator(settings: AuthSettings): Authenticator {
   const verifiers: JWTVerifyGetKey[] = [];
@@ -64,8 +68,13 @@ export function createAuthenticator(settings: AuthSettings): Authenticator {
       'No token verification key configured: set AUTH_JWKS_URL, AUTH_PUBLIC_KEY_PEM or AUTH_DEV_KEY=true',
     );
   }
+  // Token → its caller, until min(exp, five minutes): an ES256 verification costs more than a whole read.
+  const verified = new Map<string, { context: AuthContext; until: number }>();
   return {
     async verify(token) {
+      const hit = verified.get(token);
+      if (hit && Date.now() < hit.until) return hit.context;
+      if (hit) verified.delete(token);
       let payload: JWTPayload | undefined;
       let lastError: unknown;
       const opts = { issuer: settings.issuer, audience: settings.audience, algorithms: ALGORITHMS };
@@ -86,7 +95,11 @@ export function createAuthenticator(settings: AuthSettings): Authenticator {
       }
       if (!payload)
         throw new Unauthenticated(`The bearer token is not valid: ${describeJoseError(lastError)}`);
-      return toContext(payload);
+      const context = toContext(payload);
+      const expires = typeof payload.exp === 'number' ? payload.exp * 1000 : Number.POSITIVE_INFINITY;
+      if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
+      verified.set(token, { context, until: Math.min(expires, Date.now() + VERIFIED_MS) });
+      return context;
     },
   };
 }
@@ -112,14 +125,15 @@ function toContext(payload: JWTPayload): AuthContext {
   const scopeClaim = payload.scope;
   const scopes = typeof scopeClaim === 'string' ? scopeClaim.split(/\s+/).filter(Boolean) : [];
   const subject = typeof payload.sub === 'string' ? payload.sub : org;
-  return {
+  // Frozen: one verified token's context serves many requests.
+  return Object.freeze({
     subject,
     org,
     ...(typeof payload.principal === 'string' ? { principal: payload.principal } : {}),
     ...(typeof payload.name === 'string' ? { name: payload.name } : {}),
-    scopes,
+    scopes: Object.freeze(scopes) as string[],
     kind: scopes.some((s) => s.startsWith('user/')) ? 'user' : 'system',
-  };
+  });
 }
 
 /** Whether `scopes` allow `interaction` on `resourceType` (SMART v2 `cruds`, v1 `read`/`write`/`*`). */

@@ -31,7 +31,12 @@ export function createConsentService(deps: ServiceDeps): ServiceInstance {
     onPublished: (n) => metrics.eventsPublished.inc({ service: SERVICE }, n),
     onBacklog: (n) => metrics.outboxBacklog.set({ service: SERVICE }, n),
   });
-  const consumer = (stream: 'INVITATION' | 'AUDIT', durable: string, handlers: Handlers) =>
+  const consumer = (
+    stream: 'INVITATION' | 'AUDIT',
+    durable: string,
+    handlers: Handlers,
+    independentEvents = false,
+  ) =>
     new EventConsumer(bus, {
       stream,
       durable,
@@ -39,13 +44,15 @@ export function createConsentService(deps: ServiceDeps): ServiceInstance {
       inbox,
       log,
       handlers,
+      independentEvents,
       onOutcome: (outcome, type) =>
         metrics.eventsConsumed.inc({ service: SERVICE, consumer: durable, type, outcome }),
     });
   // Who takes part in each case: the gate for every Consent read and write.
   const caseEvents = consumer('INVITATION', SERVICE, caseProjectionHandlers(caseProjection));
   // The access log of every service, this one included.
-  const auditEntries = consumer('AUDIT', `${SERVICE}-audit`, { auditRecorded: recordAuditEntry });
+  // Each entry is an insert of its own (an append-only log): a batch of entries goes out in one round trip.
+  const auditEntries = consumer('AUDIT', `${SERVICE}-audit`, { auditRecorded: recordAuditEntry }, true);
   const purge = new AuditPurge({
     db: database.db,
     retentionDays: config.AUDIT_RETENTION_DAYS,

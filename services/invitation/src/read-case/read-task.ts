@@ -11,7 +11,7 @@ import {
 import { and, desc, eq, exists, gt, gte, inArray, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { initiativeTask, invitationTask } from '../case/task.ts';
-import { coveredOrgs } from '../case-coverage/coverage.ts';
+import { coveredOrgsByCase, coveredOrgsColumn } from '../case-coverage/coverage.ts';
 import { type CaseRow, cases, type InvitationRow, invitations } from '../db/schema.ts';
 
 /** A case is visible to the unit that initiated it and to every unit invited to it (SPEC §7). */
@@ -32,16 +32,16 @@ export type ReadResult =
 
 export async function readTask(db: Db, id: string, viewerOrg: string): Promise<ReadResult> {
   if (!UUID_RE.test(id)) throw new NotFound('Task', id);
-  const [row] = await db
-    .select()
+  // The case, its invitations and who the consent covers, in one statement.
+  const joined = await db
+    .select({ row: cases, invitation: invitations, covered: coveredOrgsColumn(cases.id) })
     .from(cases)
-    .where(and(eq(cases.id, id), visibleTo(viewerOrg)))
-    .limit(1);
+    .leftJoin(invitations, eq(invitations.caseId, cases.id))
+    .where(and(eq(cases.id, id), visibleTo(viewerOrg)));
+  const row = joined[0]?.row;
   if (row) {
-    const [invs, covered] = await Promise.all([
-      db.select().from(invitations).where(eq(invitations.caseId, row.id)),
-      coveredOrgs(db, row.id),
-    ]);
+    const invs = joined.flatMap((j) => (j.invitation ? [j.invitation] : []));
+    const covered = new Set(joined[0]?.covered ?? []);
     return {
       kind: 'initiative',
       task: initiativeTask(row, invs, viewerOrg, covered),
@@ -187,27 +187,32 @@ async function searchInitiatives(db: Db, search: ParsedSearch, viewerOrg: string
     }
   }
   const where = and(...conditions);
-  const [countRow] = await db.select({ n: sql<number>`count(*)::int` }).from(cases).where(where);
-  const rows: CaseRow[] = await db
-    .select()
-    .from(cases)
-    .where(where)
-    .orderBy(desc(cases.lastUpdated), desc(cases.id))
-    .limit(search.count)
-    .offset(search.offset);
+  const [[countRow], rows] = await Promise.all([
+    db.select({ n: sql<number>`count(*)::int` }).from(cases).where(where),
+    db
+      .select()
+      .from(cases)
+      .where(where)
+      .orderBy(desc(cases.lastUpdated), desc(cases.id))
+      .limit(search.count)
+      .offset(search.offset),
+  ]);
   const ids = rows.map((r) => r.id);
-  const invs: InvitationRow[] =
-    ids.length > 0 ? await db.select().from(invitations).where(inArray(invitations.caseId, ids)) : [];
-  const covered = await Promise.all(rows.map((r) => coveredOrgs(db, r.id)));
+  // The page's invitations and consent coverage: two queries for the page, not one per case.
+  const [invs, covered] = await Promise.all([
+    ids.length > 0 ? db.select().from(invitations).where(inArray(invitations.caseId, ids)) : [],
+    coveredOrgsByCase(db, ids),
+  ]);
+  const coveredOf = (r: CaseRow) => covered.get(r.id) ?? new Set<string>();
   return {
     /** Whether each row's person was shown to the viewer (those reads go to the access log). */
-    personShown: rows.map((r, i) => r.requesterOrg === viewerOrg || (covered[i]?.has(viewerOrg) ?? false)),
-    resources: rows.map((r, i) =>
+    personShown: rows.map((r) => r.requesterOrg === viewerOrg || coveredOf(r).has(viewerOrg)),
+    resources: rows.map((r) =>
       initiativeTask(
         r,
         invs.filter((inv) => inv.caseId === r.id),
         viewerOrg,
-        covered[i] ?? new Set(),
+        coveredOf(r),
       ),
     ),
     rows,
