@@ -65,6 +65,7 @@ try {
   await admin`select pg_stat_statements_reset()`;
   const [before] = await admin`select xact_commit::bigint as c from pg_stat_database where datid = ${oid}`;
   const cpuBefore = { samsyn: cpuMs([samsyn.pid]), postgres: cpuMs(processesNamed('postgres')) };
+  const writesBefore = writeSyscalls(samsyn.pid);
   const t0 = performance.now();
   let next = 0;
   await Promise.all(
@@ -81,6 +82,7 @@ try {
   const seconds = (performance.now() - t0) / 1000;
   const samsynMs = cpuMs([samsyn.pid]) - cpuBefore.samsyn;
   const postgresMs = cpuMs(processesNamed('postgres')) - cpuBefore.postgres;
+  const writes = writeSyscalls(samsyn.pid) - writesBefore;
   const [after] = await admin`select xact_commit::bigint as c from pg_stat_database where datid = ${oid}`;
   const rows = await admin`
     select calls::bigint as calls, query from pg_stat_statements
@@ -92,6 +94,9 @@ try {
   const per = reading ? 'read' : 'initiative';
   console.log(`  CPU Samsyn:     ${(samsynMs / n).toFixed(2)} ms per ${per}`);
   console.log(`  CPU PostgreSQL: ${(postgresMs / n).toFixed(2)} ms per ${per} (all postgres processes)`);
+  console.log(
+    `  write syscalls of Samsyn: ${(writes / n).toFixed(1)} per ${per} (socket writes to PostgreSQL, NATS and HTTP clients: round trips)`,
+  );
   console.log(`  statements: ${total} (${(total / n).toFixed(1)} per ${per})`);
   console.log(
     `  commits:    ${Number(after?.c) - Number(before?.c)} (${((Number(after?.c) - Number(before?.c)) / n).toFixed(1)} per ${per}; includes polling)`,
@@ -134,6 +139,11 @@ function cpuMs(pids: number[]): number {
     }
   }
   return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+/** Write system calls the process has made so far (/proc/<pid>/io syscw). */
+function writeSyscalls(pid: number): number {
+  return Number(/syscw:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? Number.NaN);
 }
 
 function processesNamed(name: string): number[] {

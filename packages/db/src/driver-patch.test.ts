@@ -1,6 +1,7 @@
 // The postgres.js driver is installed with Samsyn's patch (infra/patches, applied by patch-package on npm ci):
 // without it a write that races a closed connection throws outside any promise and kills the service — the fault
-// run (npm run faults) saw invitation and statistics exit when PostgreSQL crash-restarted under load.
+// run (npm run faults) saw invitation and statistics exit when PostgreSQL crash-restarted under load. (The same
+// patch pipelines BEGIN; test/pipelined-begin.int.test.ts checks that part by its behaviour.)
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
