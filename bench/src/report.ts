@@ -81,7 +81,7 @@ export function renderMarkdown(r: BenchResults): string {
   const s = r.samsyn;
   if (s?.rssMaxUnderLoadMb) {
     lines.push(
-      `| All-in-one RSS (PostgreSQL, tsx) | idle ${fmt(s.rssIdleMb, ' MB')}, max under load ${fmt(s.rssMaxUnderLoadMb, ' MB')} | | | | | ≤ 250 MB | ${verdict(s.rssMaxUnderLoadMb <= 250)} |`,
+      `| All-in-one RSS (bundle, PostgreSQL, heap capped at 192 MB old space) | idle ${fmt(s.rssIdleMb, ' MB')}, max under load ${fmt(s.rssMaxUnderLoadMb, ' MB')} | | | | | ≤ 250 MB | ${verdict(s.rssMaxUnderLoadMb <= 250)} |`,
     );
   }
   lines.push('');

@@ -1,12 +1,18 @@
 // Starts the one-machine Samsyn (all five services, one process, one port) as a child process against a fresh
 // PostgreSQL database and its own NATS namespace, and mints tokens with its development key.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { devKeyPath, loadOrCreateDevKey, mintToken } from '@samsyn/platform';
 import postgres from 'postgres';
+
+/**
+ * The heap settings the all-in-one runs with (docs/operations.md): without a cap V8 lets the heap grow lazily to
+ * ~600 MB under load, though what stays reachable is under 100 MB.
+ */
+export const HEAP_FLAGS = ['--max-old-space-size=192', '--max-semi-space-size=8'];
 
 export interface SamsynProcess {
   base: string;
@@ -23,6 +29,10 @@ export async function startSamsyn(options: {
   natsUrl: string;
   label: string;
   env?: Record<string, string>;
+  /** bundle (default): infra/local/dist/all-in-one.js, built first, as it would run in production; tsx: the sources. */
+  runtime?: 'bundle' | 'tsx';
+  /** Node flags for the measured process; default HEAP_FLAGS. */
+  nodeArgs?: string[];
 }): Promise<SamsynProcess> {
   const dbName = `samsyn_bench_${options.label}_${process.pid}`;
   const admin = postgres(options.adminUrl, { max: 1, onnotice: () => {} });
@@ -33,14 +43,18 @@ export async function startSamsyn(options: {
   url.pathname = `/${dbName}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'samsyn-bench-'));
   const root = new URL('../../../', import.meta.url).pathname;
+  const entry =
+    options.runtime === 'tsx'
+      ? ['--import', 'tsx', join(root, 'infra/local/src/all-in-one.ts')]
+      : [join(root, 'infra/local/dist/all-in-one.js')];
+  if (options.runtime !== 'tsx') execFileSync(process.execPath, [join(root, 'infra/local/build.mjs')]);
   const child: ChildProcess = spawn(
     process.execPath,
     // SAMSYN_BENCH_NODE_ARGS adds Node flags to the measured process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
     [
+      ...(options.nodeArgs ?? HEAP_FLAGS),
       ...(process.env.SAMSYN_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-      '--import',
-      'tsx',
-      join(root, 'infra/local/src/all-in-one.ts'),
+      ...entry,
     ],
     {
       cwd: root,
