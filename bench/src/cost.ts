@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
+import { waitUntilDrained } from './lib/drained.ts';
 import { initiative, WARD } from './lib/initiative.ts';
 import { http } from './lib/load.ts';
 import { startSamsyn } from './lib/samsyn-process.ts';
@@ -18,6 +19,8 @@ const { values } = parseArgs({
     top: { type: 'string', default: '40' },
     /** initiative: POST and everything it causes; read: GET Task by id and everything it causes (the audit trail). */
     scenario: { type: 'string', default: 'initiative' },
+    /** bundle (what runs in production) or tsx (to compare with a checkout that has no bundle build). */
+    runtime: { type: 'string', default: 'bundle' },
   },
 });
 const n = Number(values.initiatives);
@@ -35,13 +38,28 @@ if (!String(preload?.v).includes('pg_stat_statements')) {
 }
 await admin`create extension if not exists pg_stat_statements`;
 
-const samsyn = await startSamsyn({ adminUrl, natsUrl, label: 'qcount' });
+const samsyn = await startSamsyn({
+  adminUrl,
+  natsUrl,
+  label: 'qcount',
+  runtime: values.runtime === 'tsx' ? 'tsx' : 'bundle',
+});
 const client = http(samsyn.base, 8);
 const app = postgres(samsyn.databaseUrl, { max: 1, onnotice: () => {} });
 try {
   const ward = await samsyn.token(WARD);
   const communications = async () =>
     Number((await app`select count(*)::int as n from notification.communication`)[0]?.n ?? 0);
+  const unpublished = async () =>
+    Number(
+      (
+        await app`select (select count(*) from invitation.outbox where published_at is null)
+          + (select count(*) from consent.outbox where published_at is null)
+          + (select count(*) from plan_store.outbox where published_at is null)
+          + (select count(*) from notification.outbox where published_at is null)
+          + (select count(*) from statistics.outbox where published_at is null) as n`
+      )[0]?.n ?? 0,
+    );
   const auditEntries = async () =>
     Number((await app`select count(*)::int as n from consent.audit_event`)[0]?.n ?? 0);
   const post = async (i: number) => {
@@ -76,9 +94,14 @@ try {
       }
     }),
   );
-  // Done when what the operations cause has landed: the notifications, or every read's access-log entry.
+  // Done when what the operations cause has landed (the notifications, or every read's access-log entry) and
+  // every consumer of every service has applied all its events (statistics included), and the outboxes are empty.
   if (reading) await settle(auditEntries, auditBase + n);
   else await settle(communications, 60 + n * 3);
+  do {
+    await settle(unpublished, 0);
+    await waitUntilDrained(natsUrl, samsyn.namespace);
+  } while ((await unpublished()) > 0);
   const seconds = (performance.now() - t0) / 1000;
   const samsynMs = cpuMs([samsyn.pid]) - cpuBefore.samsyn;
   const postgresMs = cpuMs(processesNamed('postgres')) - cpuBefore.postgres;
@@ -113,13 +136,13 @@ try {
   await admin.end();
 }
 
-/** Waits until `count` reached `expected` and stopped moving; returns it. */
+/** Waits until `count` reached `expected` (at most `expected`, when 0) and stopped moving; returns it. */
 async function settle(count: () => Promise<number>, expected: number): Promise<number> {
   const end = Date.now() + 120_000;
   let last = -1;
   for (;;) {
     const now = await count();
-    if (now >= expected && now === last) return now;
+    if ((expected === 0 ? now === 0 : now >= expected) && now === last) return now;
     if (Date.now() > end) throw new Error(`stuck at ${now}, expected ${expected}`);
     last = now;
     await new Promise((r) => setTimeout(r, 1000));

@@ -16,6 +16,8 @@ export const HEAP_FLAGS = ['--max-old-space-size=192', '--max-semi-space-size=8'
 
 export interface SamsynProcess {
   base: string;
+  /** The NATS namespace of its streams (NATS_NAMESPACE). */
+  namespace: string;
   pid: number;
   databaseUrl: string;
   token(org: string): Promise<string>;
@@ -42,6 +44,7 @@ export async function startSamsyn(options: {
   const url = new URL(options.adminUrl);
   url.pathname = `/${dbName}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'samsyn-bench-'));
+  const namespace = `bench${options.label}${process.pid}`;
   const root = new URL('../../../', import.meta.url).pathname;
   const entry =
     options.runtime === 'tsx'
@@ -63,7 +66,7 @@ export async function startSamsyn(options: {
         DATABASE_URL: url.toString(),
         DATABASE_POOL_MAX: '20',
         NATS_URL: options.natsUrl,
-        NATS_NAMESPACE: `bench${options.label}${process.pid}`,
+        NATS_NAMESPACE: namespace,
         PORT: '0',
         HOST: '127.0.0.1',
         DATA_DIR: dataDir,
@@ -93,6 +96,7 @@ export async function startSamsyn(options: {
   const tokens = new Map<string, Promise<string>>();
   return {
     base,
+    namespace,
     pid: child.pid ?? 0,
     databaseUrl: url.toString(),
     token(org) {

@@ -2,7 +2,7 @@
 // transaction, so N concurrent reads cost one commit and one WAL flush instead of N, and one relay wake-up.
 import { type Db, pipeline, type Tx } from '@samsyn/db';
 
-type Work = (tx: Tx) => Promise<void>;
+type Work = (tx: Tx) => Promise<unknown>;
 
 interface Pending {
   work: Work;

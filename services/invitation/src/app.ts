@@ -65,6 +65,8 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
   const { db, auditor } = deps;
   // Reads have no transaction of their own; their access-log entries share one with concurrent reads.
   const readLog = new GroupCommit(db, { afterCommit: deps.afterCommit });
+  // Concurrent initiatives share a transaction too (each answered only after it committed).
+  const creates = new GroupCommit(db, { afterCommit: deps.afterCommit });
 
   /** Logs an access to personal data; resolves once the entry is committed, before any data is returned. */
   async function logRead(
@@ -87,6 +89,7 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
       traceparent: c.var.traceparent,
       conditional: ifNoneExist !== undefined,
       config: deps.config,
+      commit: (work) => creates.run(work),
       onCommit: (tx, row) =>
         auditor.record(tx, {
           auth: c.var.auth,
@@ -97,8 +100,7 @@ export function taskRoutes(deps: InvitationAppDeps): Hono<AppEnv> {
           traceparent: c.var.traceparent,
         }),
     });
-    if (result.created) deps.afterCommit();
-    else
+    if (!result.created)
       await logRead(c, {
         interaction: 'read',
         patientKey: result.row.patientKey,

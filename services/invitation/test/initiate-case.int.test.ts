@@ -58,6 +58,24 @@ describe('POST /fhir/Task', () => {
     expect(((await a.json()) as Task).id).toBe(((await b.json()) as Task).id);
   });
 
+  it('stores a burst of concurrent initiatives, and refuses only the one that repeats an identifier', async () => {
+    // They share transactions (group commit); the duplicate fails its shared one, and the others are kept.
+    const bodies = Array.from({ length: 24 }, (_, i) => sipInitiative({ identifier: `burst-${i}` }));
+    bodies.push(sipInitiative({ identifier: 'burst-7' }));
+    const answers = await Promise.all(bodies.map((b) => post(b)));
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(24);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(1);
+    const ids = await Promise.all(
+      answers.filter((a) => a.status === 201).map(async (a) => ((await a.json()) as Task).id),
+    );
+    expect(new Set(ids).size).toBe(24);
+    for (const id of ids) {
+      const read = await h.request(`/fhir/Task/${id}`, { org: ORGS.regionWard });
+      expect(read.status).toBe(200);
+    }
+  });
+
   it('refuses an If-None-Exist that names another identifier than the Task carries', async () => {
     const res = await post(sipInitiative({ identifier: 'x1' }), {
       'if-none-exist': 'identifier=https://other|x2',

@@ -26,6 +26,11 @@ export interface InitiateContext {
   config: InvitationConfig;
   /** More writes for the create's own transaction (the access-log entry). */
   onCommit?: (tx: Tx, row: CaseRow) => Promise<void>;
+  /**
+   * Runs the create's writes in a transaction and resolves once it committed; default a transaction of its own.
+   * The API passes a GroupCommit, so concurrent creates share one (a failing one is retried alone).
+   */
+  commit?: (work: (tx: Tx) => Promise<unknown>) => Promise<void>;
   now?: Date;
 }
 
@@ -84,7 +89,9 @@ export async function initiateCase(
   );
   try {
     // One round trip for all writes (pipeline); the case goes first, everything after references it.
-    await db.transaction((tx) =>
+    const commit =
+      ctx.commit ?? (async (work: (tx: Tx) => Promise<unknown>) => void (await db.transaction(work)));
+    await commit((tx) =>
       pipeline([
         () => tx.insert(cases).values(caseRow),
         () => tx.insert(invitations).values(invitationRows),
