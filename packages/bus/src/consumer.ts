@@ -15,6 +15,7 @@ import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JsMsg, headers as
 import type { Bus, BusLog } from './bus.ts';
 import { isNotFound } from './bus.ts';
 import type { InboxTable } from './tables.ts';
+import { withEventTrace } from './trace-context.ts';
 
 export interface ConsumedEvent<N extends EventName = EventName> {
   attrs: CloudEventAttributes;
@@ -280,7 +281,11 @@ export class EventConsumer {
       const fresh = new Set(inserted.map((r) => r.id));
       // delete(): the same event twice in one batch (a redelivery) applies once.
       const applied = items.map((item) => fresh.delete(item.event.attrs.id));
-      const apply = (item: Prepared) => item.handler(item.event as ConsumedEvent<EventName>, tx);
+      // Each handler runs in its event's trace, so what it enqueues continues that trace.
+      const apply = (item: Prepared) =>
+        withEventTrace(item.event.attrs.traceparent, () =>
+          item.handler(item.event as ConsumedEvent<EventName>, tx),
+        );
       const due = items.filter((_, i) => applied[i]);
       if (this.options.independentEvents) await pipeline(due.map((item) => () => apply(item)));
       else for (const item of due) await apply(item);

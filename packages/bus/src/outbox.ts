@@ -6,6 +6,7 @@ import { and, asc, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Bus, BusLog } from './bus.ts';
 import type { OutboxTable } from './tables.ts';
+import { currentTraceparent } from './trace-context.ts';
 
 export interface EnqueueOptions {
   /** The aggregate the event is about (ce-subject), e.g. the case id. */
@@ -27,6 +28,8 @@ export async function enqueue<S extends z.ZodType>(
 ): Promise<string> {
   const data = def.schema.parse(payload);
   const id = options.id ?? randomUUID();
+  // A handler's event continues the trace of the event it handles (trace-context.ts), unless told otherwise.
+  const traceparent = options.traceparent ?? currentTraceparent();
   const headers = toHeaders({
     id,
     type: def.type,
@@ -34,7 +37,7 @@ export async function enqueue<S extends z.ZodType>(
     time: (options.time ?? new Date()).toISOString(),
     subject: options.aggregate,
     dataschema: dataschemaUri(def),
-    ...(options.traceparent ? { traceparent: options.traceparent } : {}),
+    ...(traceparent ? { traceparent } : {}),
   });
   await tx.insert(outbox).values({
     id,

@@ -15,7 +15,8 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Bus } from '../src/bus.ts';
 import { type ConsumedEvent, DLQ_REASON_HEADER, DLQ_SUBJECT_HEADER, EventConsumer } from '../src/consumer.ts';
-import { createTables, inbox } from './support.ts';
+import { enqueue } from '../src/outbox.ts';
+import { createTables, inbox, outbox } from './support.ts';
 
 const log = pino({ level: 'silent' });
 let testDb: TestDatabase;
@@ -61,7 +62,7 @@ function validData() {
 async function publish(
   durable: string,
   body: unknown,
-  opts: { id?: string; msgId?: string; type?: string; subject?: string } = {},
+  opts: { id?: string; msgId?: string; type?: string; subject?: string; traceparent?: string } = {},
 ) {
   const id = opts.id ?? randomUUID();
   const headers = toHeaders({
@@ -70,6 +71,7 @@ async function publish(
     source: '/test',
     time: new Date().toISOString(),
     subject: opts.subject ?? 'case',
+    ...(opts.traceparent ? { traceparent: opts.traceparent } : {}),
   });
   if (opts.msgId) headers['Nats-Msg-Id'] = opts.msgId;
   const data = typeof body === 'string' ? body : JSON.stringify(body);
@@ -356,5 +358,45 @@ describe('a durable consumer', () => {
     );
     expect(new Set(rows.map((r) => r.event_id)).size).toBe(199);
     expect(rows).toHaveLength(199);
+  });
+
+  it('gives an event a handler enqueues the trace of the event it handled, as a new span', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const incoming = `00-${traceId}-00f067aa0ba902b7-01`;
+    const caused = new Map<string, string>();
+    await startConsumer('trace', async (e, tx) => {
+      const id = await enqueue(
+        tx,
+        outbox,
+        events.caseInitiated,
+        { ...e.data, caseId: randomUUID() },
+        {
+          aggregate: e.data.caseId,
+          source: '/test',
+        },
+      );
+      caused.set(e.data.caseId, id);
+    });
+    const traced = validData();
+    const untraced = validData();
+    await publish('trace', traced, { traceparent: incoming });
+    await publish('trace', untraced);
+    const headersOf = async (caseId: string) =>
+      eventually(
+        async () => {
+          const id = caused.get(caseId);
+          if (!id) return undefined;
+          const rows = (await database.db.execute(
+            sql`select headers from bustest.outbox where id = ${id}`,
+          )) as unknown as { headers: Record<string, string> }[];
+          return rows[0]?.headers;
+        },
+        5000,
+        'the caused event',
+      );
+    const child = (await headersOf(traced.caseId)).traceparent;
+    expect(child).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(child).not.toBe(incoming);
+    expect((await headersOf(untraced.caseId)).traceparent).toBeUndefined();
   });
 });
