@@ -62,6 +62,7 @@ export interface RelayOptions {
   /** Published rows are kept this long for inspection, then deleted. */
   retainPublishedMs?: number;
   onPublished?: (count: number) => void;
+  /** Rows waiting: after each failed publish attempt, 0 after a drain, and on every backlog() call. */
   onBacklog?: (count: number) => void;
 }
 
@@ -113,6 +114,8 @@ export class OutboxRelay {
       try {
         const published = await this.drainOnce();
         if (published > 0) this.options.log.debug({ published }, 'outbox relayed');
+        // Drained: nothing was left waiting when the last batch came back short.
+        if (published > 0 || this.failures > 0) this.options.onBacklog?.(0);
         this.failures = 0;
         await this.sweep();
       } catch (err) {
@@ -122,6 +125,8 @@ export class OutboxRelay {
           { err: (err as Error).message, retryInMs: delay },
           'outbox relay could not publish; will retry',
         );
+        // While publishing fails the backlog is what operators need to see grow (the backlog alert).
+        await this.backlog().catch(() => undefined);
       }
       if (!this.running) break;
       await new Promise<void>((resolve) => {

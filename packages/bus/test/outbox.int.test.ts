@@ -22,6 +22,8 @@ let testDb: TestDatabase;
 let database: ReturnType<typeof openPostgres>;
 let bus: Bus;
 let relay: OutboxRelay;
+/** What the relay reported for the backlog gauge, in order. */
+const backlogSeen: number[] = [];
 
 function payload() {
   return {
@@ -41,7 +43,14 @@ beforeAll(async () => {
   await createTables(database.db);
   bus = await Bus.connect({ servers: nats.url, name: 'outbox-test', log });
   await bus.ensureStreams(['INVITATION']);
-  relay = new OutboxRelay({ db: database.db, outbox, bus, log, pollMs: 100 });
+  relay = new OutboxRelay({
+    db: database.db,
+    outbox,
+    bus,
+    log,
+    pollMs: 100,
+    onBacklog: (n) => backlogSeen.push(n),
+  });
   relay.start();
 });
 
@@ -123,6 +132,8 @@ describe('the outbox relay', () => {
     );
     const [waiting] = await database.db.select().from(outbox).where(eq(outbox.id, id));
     expect(waiting?.publishedAt).toBeNull();
+    // The backlog gauge shows the waiting row while NATS is away (without anyone calling /readyz).
+    await eventually(async () => (backlogSeen.at(-1) === 1 ? true : undefined), 10_000, 'backlog of 1');
 
     await nats.start();
     await eventually(
@@ -134,6 +145,7 @@ describe('the outbox relay', () => {
       'publish after NATS came back',
     );
     expect(await streamMessages()).toBe(before + 1);
+    await eventually(async () => (backlogSeen.at(-1) === 0 ? true : undefined), 5000, 'backlog back to 0');
     const msg = await bus.jsm.streams.getMessage('INVITATION', { last_by_subj: 'sip.case.initiated' });
     expect(msg.header.get('ce-id')).toBe(id);
   });
