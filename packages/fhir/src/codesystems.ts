@@ -28,13 +28,19 @@ export const CASE_STATUSES = [
 ] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
 
-interface ConceptDef {
+export interface ConceptDef {
   code: string;
   display: string;
   definition: string;
 }
 
-function codeSystem(id: string, title: string, description: string, concept: ConceptDef[]): CodeSystem {
+/** A complete Samsyn CodeSystem (id under https://samsyn.se/fhir/CodeSystem/); services define theirs with it. */
+export function codeSystem(
+  id: string,
+  title: string,
+  description: string,
+  concept: ConceptDef[],
+): CodeSystem {
   return {
     resourceType: 'CodeSystem',
     id,

@@ -1,5 +1,5 @@
 // The plan's own codes and extensions (SPEC §5: code systems live under https://samsyn.se/fhir/CodeSystem/…).
-import { type CodeSystem, SAMSYN_CS } from '@samsyn/fhir';
+import { type CodeSystem, codeSystem, SAMSYN_CS } from '@samsyn/fhir';
 
 export const SD = 'https://samsyn.se/fhir/StructureDefinition';
 /** CarePlan: the agreed date of the next follow-up (valueDate). Required in every active plan (SPEC §4). */
@@ -35,34 +35,6 @@ export type TeamRole = (typeof TEAM_ROLES)[number];
 export const CLOSURE_REASONS = ['goals-met', 'person-declined', 'moved', 'deceased', 'other'] as const;
 export const APPROVERS = ['person', 'guardian', 'representative'] as const;
 export const APPROVAL_METHODS = ['in-person', 'phone', 'video', 'letter', 'e-service'] as const;
-
-interface ConceptDef {
-  code: string;
-  display: string;
-  definition: string;
-}
-
-function codeSystem(id: string, title: string, description: string, concept: ConceptDef[]): CodeSystem {
-  return {
-    resourceType: 'CodeSystem',
-    id,
-    url: `${SAMSYN_CS}/${id}`,
-    version: '1.0.0',
-    name: id
-      .split('-')
-      .map((p) => p[0]?.toUpperCase() + p.slice(1))
-      .join(''),
-    title,
-    status: 'active',
-    experimental: false,
-    publisher: 'Samsyn',
-    description,
-    caseSensitive: true,
-    content: 'complete',
-    count: concept.length,
-    concept,
-  };
-}
 
 export const PLAN_CODE_SYSTEMS: readonly CodeSystem[] = [
   codeSystem('sip-activity-actor', 'SIP activity actors', 'Whose activity (insats) a plan activity is.', [
