@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
+import { waitUntilDrained } from './lib/drained.ts';
 import { initiative, WARD } from './lib/initiative.ts';
 import { closedLoop, http, openLoop, type Sample } from './lib/load.ts';
 import { honoHelloWorld, jetstreamPublishes, postgresInserts } from './lib/raw-limits.ts';
@@ -98,8 +99,8 @@ if (['create', 'full', 'read'].some((s) => only.has(s))) {
       results.createOnly = a;
     }
     if (only.has('full')) {
-      // Let notifications from (a) catch up so they do not count against (b).
-      await waitForQuiet(communications);
+      // Let what (a) caused (notifications, statistics, access log) finish so it does not count against (b).
+      await waitUntilDrained(natsUrl, samsyn.namespace);
       log(
         '(b) full initiatives (3 invitees) sustained: POST at full speed, then until every notification exists …',
       );
@@ -129,6 +130,8 @@ if (['create', 'full', 'read'].some((s) => only.has(s))) {
       results.fullInitiative = { sustainedPerSecond: sustained, posted, visibleAtRate: rates };
     }
     if (only.has('read')) {
+      // Reads measured on a machine still applying (b)'s backlog would measure the backlog.
+      await waitUntilDrained(natsUrl, samsyn.namespace);
       const ids: string[] = [];
       for (let i = 0; i < 100; i++) ids.push((await post(false)).id);
       log('(c) read by id, 16 concurrent clients …');
@@ -204,16 +207,5 @@ async function waitFor(probe: () => Promise<boolean>, timeoutMs: number): Promis
   while (!(await probe())) {
     if (Date.now() > end) throw new Error(`not reached within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Waits until `count` stops changing for a second (the consumers have drained what earlier phases caused). */
-async function waitForQuiet(count: () => Promise<number>): Promise<void> {
-  let last = -1;
-  for (;;) {
-    const now = await count();
-    if (now === last) return;
-    last = now;
-    await new Promise((r) => setTimeout(r, 1000));
   }
 }
