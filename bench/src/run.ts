@@ -6,7 +6,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { waitUntilDrained } from './lib/drained.ts';
-import { initiative, WARD } from './lib/initiative.ts';
+import { InboxWatch } from './lib/inbox-watch.ts';
+import { initiative, WARD, watchedUnits } from './lib/initiative.ts';
 import { closedLoop, http, openLoop, type Sample } from './lib/load.ts';
 import { honoHelloWorld, jetstreamPublishes, postgresInserts } from './lib/raw-limits.ts';
 import { startSamsyn } from './lib/samsyn-process.ts';
@@ -63,31 +64,12 @@ if (['create', 'full', 'read'].some((s) => only.has(s))) {
   const communications = async () =>
     Number((await db`select count(*)::int as n from notification.communication`)[0]?.n ?? 0);
   let serial = 0;
-  const post = async (unique: boolean) => {
+  const post = async (unique: boolean | readonly string[]) => {
     const { body, invitees } = initiative(serial++, unique);
     const res = await client.request('POST', '/fhir/Task', ward, body);
     if (res.status !== 201)
       throw new Error(`POST /fhir/Task answered ${res.status}: ${res.text.slice(0, 200)}`);
     return { id: (JSON.parse(res.text) as { id: string }).id, invitees };
-  };
-  /** Polls each invited unit's inbox (with that unit's token) until its notification about `id` is there. */
-  const visible = async (id: string, invitees: string[]) => {
-    const pending = new Set(invitees);
-    const deadline = performance.now() + 30_000;
-    while (pending.size > 0) {
-      for (const org of [...pending]) {
-        const res = await client.request(
-          'GET',
-          `/fhir/Communication?recipient=${org}`,
-          await samsyn.token(org),
-        );
-        if (res.status === 200 && res.text.includes(`Task/${id}`)) pending.delete(org);
-      }
-      if (pending.size === 0) break;
-      if (performance.now() > deadline)
-        throw new Error(`notifications for Task/${id} not visible within 30 s`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
   };
   try {
     const rssIdleMb = samsyn.rssMb();
@@ -115,11 +97,16 @@ if (['create', 'full', 'read'].some((s) => only.has(s))) {
         `  ${posted.ok} initiatives, all ${posted.ok * 3} notifications stored after ${elapsed.toFixed(1)} s: ${sustained}/s`,
       );
       const rates: Record<string, Sample> = {};
+      // 60 units' inboxes open (one SSE stream each, as the inbox page holds); each initiative invites 3 of them.
+      const units = watchedUnits(60);
+      const watch = new InboxWatch(samsyn.base, units, (org) => samsyn.token(org));
+      await watch.open();
       for (const rate of (values.rates as string).split(',').map(Number)) {
+        await waitUntilDrained(natsUrl, samsyn.namespace);
         log(`(b) POST → all 3 inboxes show it, open loop at ${rate} initiatives/s …`);
-        const s = await openLoop(seconds, rate, async () => {
-          const { id, invitees } = await post(true);
-          await visible(id, invitees);
+        const s = await openLoop(seconds, rate, async (_i, started) => {
+          const { id, invitees } = await post(units);
+          return (await watch.waitFor(id, invitees)) - started;
         });
         log(
           `  achieved ${s.perSecond}/s, p50 ${s.latencyMs.p50} p95 ${s.latencyMs.p95} p99 ${s.latencyMs.p99} ms, ${s.failed} failed`,
@@ -127,6 +114,7 @@ if (['create', 'full', 'read'].some((s) => only.has(s))) {
         rates[rate] = s;
         if (s.latencyMs.p99 > 10_000 || s.failed > 0) break; // the box is past saturation; higher rates say nothing
       }
+      await watch.close();
       results.fullInitiative = { sustainedPerSecond: sustained, posted, visibleAtRate: rates };
     }
     if (only.has('read')) {

@@ -73,7 +73,8 @@ export async function closedLoop(
 export async function openLoop(
   seconds: number,
   rate: number,
-  op: (i: number) => Promise<void>,
+  /** Returns nothing (its latency is until it resolves) or its own latency in ms, measured from `started`. */
+  op: (i: number, started: number) => Promise<void | number>,
 ): Promise<Sample> {
   const latencies: number[] = [];
   let failed = 0;
@@ -89,8 +90,8 @@ export async function openLoop(
       (async () => {
         const t0 = performance.now();
         try {
-          await op(i);
-          latencies.push(performance.now() - t0);
+          const latency = await op(i, t0);
+          latencies.push(typeof latency === 'number' ? latency : performance.now() - t0);
         } catch (err) {
           failed++;
           firstError ??= (err as Error).message;
