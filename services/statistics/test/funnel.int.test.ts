@@ -2,6 +2,9 @@
 import type { Measure, MeasureReport } from '@samsyn/fhir';
 import { assertValidFhir, type Harness, startHarness } from '@samsyn/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { liveGeneration } from '../src/projection/store.ts';
+import { parseFilter } from '../src/query/filter.ts';
+import { funnel } from '../src/query/funnel.ts';
 import type { Cell, SafeStatistics } from '../src/query/suppress.ts';
 import { RATING_QUESTIONNAIRE } from '../src/rating/routes.ts';
 import { createStatisticsService } from '../src/service.ts';
@@ -69,7 +72,7 @@ function periodStages(s: SafeStatistics, period: string) {
 describe('the funnel', () => {
   it('counts every stage per Stockholm month, with the 23:30Z case of 31 January counted in February', async () => {
     const s = await stats(`${RANGE}&grain=month`);
-    expect(s.funnel.source).toBe('rollup-month');
+    expect(s.funnel.source).toBe('rollup-all');
     expect(periodStages(s, '2026-01-01')).toMatchObject({
       identified: shown(12),
       consented: shown(8),
@@ -103,11 +106,56 @@ describe('the funnel', () => {
     });
   });
 
-  it('gives the same totals from the day and the month rollups', async () => {
+  it('gives the same totals from the day, week and month rollups', async () => {
     const byMonth = await stats(`${RANGE}&grain=month`);
     const byWeek = await stats(`${RANGE}&grain=week`);
-    expect(byWeek.funnel.source).toBe('rollup-day');
-    expect(byWeek.funnel.total).toEqual(byMonth.funnel.total);
+    const byDay = await stats(`${RANGE}&grain=day`);
+    for (const s of [byWeek, byDay]) {
+      expect(s.funnel.source).toBe('rollup-all');
+      expect(s.funnel.total).toEqual(byMonth.funnel.total);
+    }
+  });
+
+  it('answers every filter, grain and range the same from the rollups as from the case facts', async () => {
+    const gen = await liveGeneration(h.database.db);
+    const filters = [
+      {},
+      { region: '01' },
+      { region: '14', ageBand: 'older' },
+      { principal: 'SE2321000032' },
+      { principal: 'SE2321000032', region: '01' },
+      { municipality: '0180' },
+      { municipality: '0180', region: '01', trigger: 'discharge' },
+      { org: REGION_WARD },
+      { org: REGION_WARD, principal: 'SE2321000032' },
+      { trigger: 'other' },
+    ];
+    const ranges = [
+      { from: '2026-01-01', to: '2026-02-28' },
+      { from: '2026-01-02', to: '2026-02-27' },
+      { from: '2026-01-31', to: '2026-02-01' },
+      { from: '2025-12-29', to: '2026-03-01' },
+    ];
+    const sources = new Set<string>();
+    for (const dims of filters)
+      for (const range of ranges)
+        for (const grain of ['day', 'week', 'month', 'year']) {
+          const filter = parseFilter({ ...dims, ...range, grain });
+          const fromRollups = await funnel(h.database.db, gen, filter);
+          const fromFacts = await funnel(h.database.db, gen, filter, { source: 'facts' });
+          sources.add(fromRollups.source);
+          const label = JSON.stringify(filter);
+          expect(fromRollups.periods, label).toEqual(fromFacts.periods);
+          expect(fromRollups.total, label).toEqual(fromFacts.total);
+        }
+    expect([...sources].sort()).toEqual([
+      'facts',
+      'rollup-all',
+      'rollup-municipality',
+      'rollup-org',
+      'rollup-principal',
+      'rollup-region',
+    ]);
   });
 
   it('answers the same from the rollups and from the facts for a municipality', async () => {
@@ -152,7 +200,7 @@ describe('the funnel', () => {
     expect(periodStages(s, '2026-01-26')?.identified).toEqual(hidden);
     expect(periodStages(s, '2026-02-09')?.identified).toEqual(shown(5));
     const days = await stats('from=2026-01-31&to=2026-02-01&grain=day&region=14');
-    expect(days.funnel.source).toBe('facts');
+    expect(days.funnel.source).toBe('rollup-region');
     expect(days.funnel.periods.map((p) => p.period)).toEqual(['2026-02-01']);
   });
 });

@@ -15,6 +15,7 @@ import {
   timestamp,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { RollupGrain, RollupScope } from '../projection/case-state.ts';
 
 export const statisticsSchema = pgSchema('statistics');
 
@@ -59,21 +60,45 @@ export const caseFact = statisticsSchema.table(
     /** The folded state the columns above are derived from (loaded, updated and written back per event). */
     state: jsonb('state').notNull(),
   },
-  (t) => [
-    primaryKey({ columns: [t.gen, t.caseId] }),
-    index('case_fact_identified_idx').on(t.gen, t.identifiedAt),
-    index('case_fact_consented_idx').on(t.gen, t.consentedAt),
-    index('case_fact_invited_idx').on(t.gen, t.invitedAt),
-    index('case_fact_held_idx').on(t.gen, t.heldAt),
-    index('case_fact_established_idx').on(t.gen, t.establishedAt),
-    index('case_fact_followed_up_idx').on(t.gen, t.followedUpAt),
-    index('case_fact_closed_idx').on(t.gen, t.closedAt),
-    index('case_fact_cancelled_idx').on(t.gen, t.cancelledAt),
-    index('case_fact_org_idx').on(t.gen, t.requesterOrg),
-    index('case_fact_principal_idx').on(t.gen, t.principal),
-    index('case_fact_municipality_idx').on(t.gen, t.municipality),
-    index('case_fact_region_idx').on(t.gen, t.region),
-  ],
+  (t) => {
+    // What a funnel over the case facts reads besides the place and organisation dimensions.
+    const funnelColumns = [
+      t.ageBand,
+      t.trigger,
+      t.identifiedAt,
+      t.consentedAt,
+      t.invitedAt,
+      t.heldAt,
+      t.establishedAt,
+      t.followedUpAt,
+      t.closedAt,
+      t.closedReason,
+      t.cancelledAt,
+      t.cancelledReason,
+    ] as const;
+    return [
+      primaryKey({ columns: [t.gen, t.caseId] }),
+      index('case_fact_identified_idx').on(t.gen, t.identifiedAt),
+      index('case_fact_consented_idx').on(t.gen, t.consentedAt),
+      index('case_fact_invited_idx').on(t.gen, t.invitedAt),
+      index('case_fact_held_idx').on(t.gen, t.heldAt),
+      index('case_fact_established_idx').on(t.gen, t.establishedAt),
+      index('case_fact_followed_up_idx').on(t.gen, t.followedUpAt),
+      index('case_fact_closed_idx').on(t.gen, t.closedAt),
+      index('case_fact_cancelled_idx').on(t.gen, t.cancelledAt),
+      // The funnel's facts path reads these three index-only: after the dimension, every column it needs.
+      index('case_fact_org_idx').on(t.gen, t.requesterOrg, t.municipality, t.region, ...funnelColumns),
+      index('case_fact_principal_idx').on(t.gen, t.principal, t.region, t.municipality, ...funnelColumns),
+      index('case_fact_municipality_idx').on(
+        t.gen,
+        t.municipality,
+        t.requesterOrg,
+        t.principal,
+        ...funnelColumns,
+      ),
+      index('case_fact_region_idx').on(t.gen, t.region),
+    ];
+  },
 );
 
 /** One row per invitation (an organisation asked to take part) and generation. */
@@ -150,31 +175,32 @@ export const ratingFact = statisticsSchema.table(
 );
 
 /**
- * Pre-aggregated funnel counts so any filter answers fast over a million cases: per Stockholm day and month for all
- * cases, and per Stockholm month by requesting organisation or by municipality (scope), split by age band and trigger.
+ * Pre-aggregated funnel counts so any filter answers fast over a million cases: per Stockholm day, ISO week and month
+ * for all cases and per region, per month by principal, municipality and requesting organisation (see
+ * `ROLLUP_GRAINS`), each split by stage, age band and trigger.
  */
 export const funnelRollup = statisticsSchema.table(
   'funnel_rollup',
   {
     gen: integer('gen').notNull(),
-    grain: text('grain').$type<'day' | 'month'>().notNull(),
-    scope: text('scope').$type<'all' | 'org' | 'municipality'>().notNull(),
+    grain: text('grain').$type<RollupGrain>().notNull(),
+    scope: text('scope').$type<RollupScope>().notNull(),
     stage: text('stage').notNull(),
+    /** The first day of the period (a Monday for weeks). */
     period: date('period').notNull(),
-    /** The org (scope org) or municipality code (scope municipality); '' for scope all. */
+    /** The region, principal, municipality or org of the scope; '' for scope all. */
     key: text('key').notNull(),
-    /** The principal of the org, or the region of the municipality; '' for scope all. */
+    /** The region of a principal or municipality, the principal of an org; '' otherwise. */
     parent: text('parent').notNull(),
     ageBand: text('age_band').notNull(),
     trigger: text('trigger').notNull(),
     n: integer('n').notNull(),
   },
+  // Key first, then period: a funnel reads one key's periods in one range scan.
   (t) => [
     primaryKey({
-      columns: [t.gen, t.grain, t.scope, t.stage, t.period, t.key, t.parent, t.ageBand, t.trigger],
+      columns: [t.gen, t.scope, t.grain, t.key, t.period, t.parent, t.stage, t.ageBand, t.trigger],
     }),
-    index('funnel_rollup_key_idx').on(t.gen, t.scope, t.key, t.period),
-    index('funnel_rollup_parent_idx').on(t.gen, t.scope, t.parent, t.period),
   ],
 );
 

@@ -1,6 +1,8 @@
-// The SIP funnel per period: from the rollups when they cover the filter, else from the case facts.
+// The SIP funnel per period: from the rollups when they cover the filter, else from the facts of the cases it selects.
 import type { DbOrTx } from '@samsyn/db';
 import { type SQL, sql } from 'drizzle-orm';
+import { ROLLUP_GRAINS, type RollupGrain, type RollupScope } from '../projection/case-state.ts';
+import { weekStart } from '../projection/stockholm.ts';
 import { caseDims, type Filter, monthAligned, rangeBounds } from './filter.ts';
 
 export interface FunnelPeriod {
@@ -9,7 +11,7 @@ export interface FunnelPeriod {
 }
 
 export interface Funnel {
-  source: 'rollup-day' | 'rollup-month' | 'rollup-org' | 'rollup-municipality' | 'facts';
+  source: `rollup-${RollupScope}` | 'facts';
   periods: FunnelPeriod[];
   total: Record<string, number>;
 }
@@ -25,20 +27,99 @@ const STAGE_COLUMNS: [string, string][] = [
   ['cancelled', 'cancelled_at'],
 ];
 
-export function funnelSource(f: Filter): Funnel['source'] {
-  const byOrg = Boolean(f.org || f.principal);
-  const byMunicipality = Boolean(f.municipality || f.region);
-  const monthly = (f.grain === 'month' || f.grain === 'year') && monthAligned(f);
-  if (!byOrg && !byMunicipality) return monthly ? 'rollup-month' : 'rollup-day';
-  if (monthly && byOrg && !byMunicipality) return 'rollup-org';
-  if (monthly && byMunicipality && !byOrg) return 'rollup-municipality';
-  return 'facts';
+/** A stretch of the range read from one grain of a rollup (inclusive calendar dates). */
+export interface Piece {
+  grain: RollupGrain;
+  from: string;
+  to: string;
 }
 
-export async function funnel(db: DbOrTx, gen: number, f: Filter): Promise<Funnel> {
-  const source = funnelSource(f);
+/** The rollup scope that answers a filter's dimensions, with its key and parent conditions. */
+function rollupScope(f: Filter): { scope: RollupScope; key?: string; parent?: string } | undefined {
+  const { org, principal, municipality, region } = f;
+  if (!org && !principal && !municipality)
+    return region ? { scope: 'region', key: region } : { scope: 'all' };
+  if (org && !municipality && !region)
+    return { scope: 'org', key: org, ...(principal ? { parent: principal } : {}) };
+  if (principal && !org && !municipality)
+    return { scope: 'principal', key: principal, ...(region ? { parent: region } : {}) };
+  if (municipality && !org && !principal)
+    return { scope: 'municipality', key: municipality, ...(region ? { parent: region } : {}) };
+  return undefined;
+}
+
+function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+function lastOfMonth(date: string): string {
+  const d = new Date(`${date.slice(0, 7)}-01T00:00:00Z`);
+  d.setUTCMonth(d.getUTCMonth() + 1, 0);
+  return d.toISOString().slice(0, 10);
+}
+
+/**
+ * Splits a range into whole `coarse` periods (weeks or months) and the days at either edge, so a funnel by week or
+ * month reads whole periods where it can and days only where the range cuts a period.
+ */
+export function splitRange(from: string, to: string, coarse: 'week' | 'month'): Piece[] {
+  const first =
+    coarse === 'week'
+      ? from === weekStart(from)
+        ? from
+        : addDays(weekStart(from), 7)
+      : from.endsWith('-01')
+        ? from
+        : addDays(lastOfMonth(from), 1);
+  const lastStart = coarse === 'week' ? weekStart(to) : `${to.slice(0, 7)}-01`;
+  const periodEnd = coarse === 'week' ? addDays(lastStart, 6) : lastOfMonth(to);
+  const last = periodEnd === to ? to : addDays(lastStart, -1);
+  if (first > last) return [{ grain: 'day', from, to }];
+  const pieces: Piece[] = [];
+  if (from < first) pieces.push({ grain: 'day', from, to: addDays(first, -1) });
+  pieces.push({ grain: coarse, from: first, to: last });
+  if (last < to) pieces.push({ grain: 'day', from: addDays(last, 1), to });
+  return pieces;
+}
+
+/** Which grains of a rollup scope answer the filter's range and grain, or undefined when they cannot. */
+export function rollupPieces(scope: RollupScope, f: Filter): Piece[] | undefined {
+  const grains = ROLLUP_GRAINS[scope];
+  const coarse = f.grain === 'day' ? 'day' : f.grain === 'week' ? 'week' : 'month';
+  if (coarse === 'day')
+    return grains.includes('day') ? [{ grain: 'day', from: f.from, to: f.to }] : undefined;
+  if (grains.includes('day')) return splitRange(f.from, f.to, coarse);
+  if (coarse === 'month' && grains.includes('month') && monthAligned(f))
+    return [{ grain: 'month', from: f.from, to: f.to }];
+  return undefined;
+}
+
+/** The plan for a filter: a rollup scope and the pieces of the range it reads, or the case facts. */
+export function funnelPlan(
+  f: Filter,
+): { source: 'facts' } | { source: `rollup-${RollupScope}`; scope: RollupScope; pieces: Piece[] } {
+  const target = rollupScope(f);
+  const pieces = target && rollupPieces(target.scope, f);
+  if (!target || !pieces) return { source: 'facts' };
+  return { source: `rollup-${target.scope}`, scope: target.scope, pieces };
+}
+
+export function funnelSource(f: Filter): Funnel['source'] {
+  return funnelPlan(f).source;
+}
+
+/** The funnel for a filter; `source: 'facts'` reads the case facts even where a rollup answers (to check one). */
+export async function funnel(
+  db: DbOrTx,
+  gen: number,
+  f: Filter,
+  options: { source?: 'facts' } = {},
+): Promise<Funnel> {
+  const plan = options.source === 'facts' ? { source: 'facts' as const } : funnelPlan(f);
   const rows = (await db.execute(
-    source === 'facts' ? factsQuery(gen, f) : rollupQuery(gen, f, source),
+    plan.source === 'facts' ? factsQuery(gen, f) : rollupQuery(gen, f, plan.pieces),
   )) as unknown as { stage: string; period: string; n: number }[];
   const byPeriod = new Map<string, Record<string, number>>();
   const total: Record<string, number> = {};
@@ -52,36 +133,35 @@ export async function funnel(db: DbOrTx, gen: number, f: Filter): Promise<Funnel
   const periods = [...byPeriod.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([period, stages]) => ({ period, stages }));
-  return { source, periods, total };
+  return { source: plan.source, periods, total };
 }
 
-function rollupQuery(gen: number, f: Filter, source: Exclude<Funnel['source'], 'facts'>): SQL {
-  const parts: SQL[] = [sql`gen = ${gen}`];
-  if (source === 'rollup-day') {
-    parts.push(sql`grain = 'day' and scope = 'all'`);
-  } else if (source === 'rollup-month') {
-    parts.push(sql`grain = 'month' and scope = 'all'`);
-  } else if (source === 'rollup-org') {
-    parts.push(sql`grain = 'month' and scope = 'org'`);
-    if (f.org) parts.push(sql`key = ${f.org}`);
-    if (f.principal) parts.push(sql`parent = ${f.principal}`);
-  } else {
-    parts.push(sql`grain = 'month' and scope = 'municipality'`);
-    if (f.municipality) parts.push(sql`key = ${f.municipality}`);
-    if (f.region) parts.push(sql`parent = ${f.region}`);
-  }
-  parts.push(sql`period between ${f.from}::date and ${f.to}::date`);
-  if (f.ageBand) parts.push(sql`age_band = ${f.ageBand}`);
-  if (f.trigger) parts.push(sql`trigger = ${f.trigger}`);
+function rollupQuery(gen: number, f: Filter, pieces: Piece[]): SQL {
+  const target = rollupScope(f);
+  if (!target) throw new Error('rollupQuery: no rollup scope answers this filter');
+  const common: SQL[] = [sql`gen = ${gen}`, sql`scope = ${target.scope}`, sql`key = ${target.key ?? ''}`];
+  if (target.parent) common.push(sql`parent = ${target.parent}`);
+  if (f.ageBand) common.push(sql`age_band = ${f.ageBand}`);
+  if (f.trigger) common.push(sql`trigger = ${f.trigger}`);
+  // One range scan per piece (key first, then period in the primary key).
+  const scans = sql.join(
+    pieces.map(
+      (p) => sql`select stage, period, n from statistics.funnel_rollup
+        where ${sql.join(common, sql` and `)} and grain = ${p.grain}
+          and period between ${p.from}::date and ${p.to}::date`,
+    ),
+    sql` union all `,
+  );
   return sql`select stage, to_char(date_trunc(${f.grain}, period::timestamp), 'YYYY-MM-DD') as period,
       sum(n)::int as n
-    from statistics.funnel_rollup where ${sql.join(parts, sql` and `)}
+    from (${scans}) r
     group by 1, 2 having sum(n) <> 0`;
 }
 
 /**
- * The facts path: one pass over the cases the dimension filter selects (via its index), each case unnested into
- * its stage times, so the cost follows the size of the filtered population rather than the number of stages.
+ * The facts path: one pass over the cases the dimension filter selects (index-only, through the covering index of
+ * the organisation, principal or municipality), each case unnested into its stage times, so the cost follows the
+ * size of the filtered population rather than the number of stages.
  */
 function factsQuery(gen: number, f: Filter): SQL {
   const { start, end } = rangeBounds(f);
