@@ -116,7 +116,7 @@ describe('the funnel', () => {
     }
   });
 
-  it('answers every filter, grain and range the same from the rollups as from the case facts', async () => {
+  it('answers every filter, grain and range from the rollups and stage facts as the case facts do', async () => {
     const gen = await liveGeneration(h.database.db);
     const filters = [
       {},
@@ -149,20 +149,23 @@ describe('the funnel', () => {
           expect(fromRollups.total, label).toEqual(fromFacts.total);
         }
     expect([...sources].sort()).toEqual([
-      'facts',
       'rollup-all',
       'rollup-municipality',
+      'rollup-municipality+stages',
       'rollup-org',
+      'rollup-org+stages',
       'rollup-principal',
+      'rollup-principal+stages',
       'rollup-region',
+      'stages',
     ]);
   });
 
-  it('answers the same from the rollups and from the facts for a municipality', async () => {
+  it('answers the same from the rollups and from the stage facts for a municipality', async () => {
     const monthly = await stats(`${RANGE}&grain=month&municipality=0180`);
     expect(monthly.funnel.source).toBe('rollup-municipality');
     const weekly = await stats('from=2026-01-02&to=2026-02-28&grain=year&municipality=0180');
-    expect(weekly.funnel.source).toBe('facts');
+    expect(weekly.funnel.source).toBe('rollup-municipality+stages');
     for (const s of [monthly, weekly])
       expect(s.funnel.total).toMatchObject({
         identified: shown(8),
@@ -193,9 +196,9 @@ describe('the funnel', () => {
     expect((await stats(`${RANGE}&trigger=other`)).funnel.total.identified).toEqual(shown(10));
   });
 
-  it('buckets weeks and days in Stockholm time from the facts when two dimensions are combined', async () => {
+  it('buckets weeks and days in Stockholm time from the stage facts when two dimensions are combined', async () => {
     const s = await stats(`${RANGE}&grain=week&org=${REGION_WARD}&municipality=1480`);
-    expect(s.funnel.source).toBe('facts');
+    expect(s.funnel.source).toBe('stages');
     // 2026-02-01 is a Sunday: the boundary case falls in the ISO week starting 26 January, alone (so masked).
     expect(periodStages(s, '2026-01-26')?.identified).toEqual(hidden);
     expect(periodStages(s, '2026-02-09')?.identified).toEqual(shown(5));

@@ -51,7 +51,7 @@ function extraCases(n: number): Script {
   return s;
 }
 
-/** A generation's facts and non-zero rollup cells, without the generation number. */
+/** A generation's facts, stage facts and non-zero rollup cells, without the generation number. */
 async function projection(gen: number) {
   const db = h.database.db;
   const facts = await db.execute(
@@ -63,11 +63,15 @@ async function projection(gen: number) {
     sql`select invitation_id, case_id, org, principal, kind, created_at, responded_at, response, attended
       from statistics.invitation_fact where gen = ${gen} order by invitation_id`,
   );
+  const stages = await db.execute(
+    sql`select case_id, stage, day::text, requester_org, principal, municipality, region, age_band, trigger
+      from statistics.stage_fact where gen = ${gen} order by case_id, stage`,
+  );
   const cells = await db.execute(
     sql`select scope, grain, key, period::text, parent, stage, age_band, trigger, n from statistics.funnel_rollup
       where gen = ${gen} and n <> 0 order by scope, grain, key, period, parent, stage, age_band, trigger`,
   );
-  return { facts, invitations, cells };
+  return { facts, invitations, stages, cells };
 }
 
 describe('the rebuild', () => {

@@ -60,45 +60,77 @@ export const caseFact = statisticsSchema.table(
     /** The folded state the columns above are derived from (loaded, updated and written back per event). */
     state: jsonb('state').notNull(),
   },
-  (t) => {
-    // What a funnel over the case facts reads besides the place and organisation dimensions.
-    const funnelColumns = [
+  (t) => [
+    primaryKey({ columns: [t.gen, t.caseId] }),
+    index('case_fact_identified_idx').on(t.gen, t.identifiedAt),
+    index('case_fact_consented_idx').on(t.gen, t.consentedAt),
+    index('case_fact_invited_idx').on(t.gen, t.invitedAt),
+    index('case_fact_held_idx').on(t.gen, t.heldAt),
+    index('case_fact_established_idx').on(t.gen, t.establishedAt),
+    index('case_fact_followed_up_idx').on(t.gen, t.followedUpAt),
+    index('case_fact_closed_idx').on(t.gen, t.closedAt),
+    index('case_fact_cancelled_idx').on(t.gen, t.cancelledAt),
+    index('case_fact_org_idx').on(t.gen, t.requesterOrg),
+    index('case_fact_principal_idx').on(t.gen, t.principal),
+    index('case_fact_municipality_idx').on(t.gen, t.municipality),
+    index('case_fact_region_idx').on(t.gen, t.region),
+  ],
+);
+
+/**
+ * One row per case and funnel stage it reached (`closed:<reason>` and `cancelled:<reason>` included), on the
+ * Stockholm day it was reached, with the case's dimensions: what the funnel reads, index-only, for an organisation,
+ * principal or municipality over the days its rollups do not cover. Each index starts with one dimension and the day,
+ * so a question reads only that population's stages in its range.
+ */
+export const stageFact = statisticsSchema.table(
+  'stage_fact',
+  {
+    gen: integer('gen').notNull(),
+    caseId: uuid('case_id').notNull(),
+    stage: text('stage').notNull(),
+    day: date('day').notNull(),
+    requesterOrg: text('requester_org').notNull(),
+    principal: text('principal').notNull(),
+    /** '' when the case has no municipality (it counts everywhere but under a place filter). */
+    municipality: text('municipality').notNull(),
+    region: text('region').notNull(),
+    ageBand: text('age_band').notNull(),
+    trigger: text('trigger').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.gen, t.caseId, t.stage] }),
+    index('stage_fact_org_idx').on(
+      t.gen,
+      t.requesterOrg,
+      t.day,
+      t.stage,
       t.ageBand,
       t.trigger,
-      t.identifiedAt,
-      t.consentedAt,
-      t.invitedAt,
-      t.heldAt,
-      t.establishedAt,
-      t.followedUpAt,
-      t.closedAt,
-      t.closedReason,
-      t.cancelledAt,
-      t.cancelledReason,
-    ] as const;
-    return [
-      primaryKey({ columns: [t.gen, t.caseId] }),
-      index('case_fact_identified_idx').on(t.gen, t.identifiedAt),
-      index('case_fact_consented_idx').on(t.gen, t.consentedAt),
-      index('case_fact_invited_idx').on(t.gen, t.invitedAt),
-      index('case_fact_held_idx').on(t.gen, t.heldAt),
-      index('case_fact_established_idx').on(t.gen, t.establishedAt),
-      index('case_fact_followed_up_idx').on(t.gen, t.followedUpAt),
-      index('case_fact_closed_idx').on(t.gen, t.closedAt),
-      index('case_fact_cancelled_idx').on(t.gen, t.cancelledAt),
-      // The funnel's facts path reads these three index-only: after the dimension, every column it needs.
-      index('case_fact_org_idx').on(t.gen, t.requesterOrg, t.municipality, t.region, ...funnelColumns),
-      index('case_fact_principal_idx').on(t.gen, t.principal, t.region, t.municipality, ...funnelColumns),
-      index('case_fact_municipality_idx').on(
-        t.gen,
-        t.municipality,
-        t.requesterOrg,
-        t.principal,
-        ...funnelColumns,
-      ),
-      index('case_fact_region_idx').on(t.gen, t.region),
-    ];
-  },
+      t.municipality,
+      t.region,
+    ),
+    index('stage_fact_principal_idx').on(
+      t.gen,
+      t.principal,
+      t.day,
+      t.stage,
+      t.ageBand,
+      t.trigger,
+      t.municipality,
+      t.region,
+    ),
+    index('stage_fact_municipality_idx').on(
+      t.gen,
+      t.municipality,
+      t.day,
+      t.stage,
+      t.ageBand,
+      t.trigger,
+      t.requesterOrg,
+      t.principal,
+    ),
+  ],
 );
 
 /** One row per invitation (an organisation asked to take part) and generation. */

@@ -295,7 +295,7 @@ export type RollupScope = 'all' | 'region' | 'principal' | 'municipality' | 'org
 
 /**
  * The grains kept per scope. All cases and a region have large populations and are kept at every grain; a principal,
- * municipality or organisation is kept by month, and its other questions read the (small) set of its case facts.
+ * municipality or organisation is kept by month, and the days it needs besides read its stage facts.
  */
 export const ROLLUP_GRAINS: Record<RollupScope, readonly RollupGrain[]> = {
   all: ['day', 'week', 'month'],
@@ -305,7 +305,7 @@ export const ROLLUP_GRAINS: Record<RollupScope, readonly RollupGrain[]> = {
   org: ['month'],
 };
 
-/** One rollup cell a case contributes 1 to. */
+/** One rollup cell a case contributes 1 to; as a string `grain|scope|stage|period|key|parent|ageBand|trigger`. */
 export interface RollupKey {
   grain: RollupGrain;
   scope: RollupScope;
@@ -315,10 +315,6 @@ export interface RollupKey {
   parent: string;
   ageBand: string;
   trigger: string;
-}
-
-export function rollupKeyString(k: RollupKey): string {
-  return `${k.grain}|${k.scope}|${k.stage}|${k.period}|${k.key}|${k.parent}|${k.ageBand}|${k.trigger}`;
 }
 
 export function parseRollupKey(s: string): RollupKey {
@@ -347,15 +343,24 @@ function scopesOf(dims: CaseDims): [RollupScope, string, string][] {
   return out;
 }
 
-/** The rollup cells a case counts in. A case counts only once its initiative (and so its dimensions) is known. */
+/**
+ * The Stockholm day each stage was reached (`closed:<reason>` and `cancelled:<reason>` included): the case's rows in
+ * the stage facts and the source of its rollup cells. A case counts only once its initiative (and so its dimensions)
+ * is known.
+ */
+export function stageDays(s: CaseState): [string, string][] {
+  if (!s.dims) return [];
+  return stageTimes(s).map(([stage, at]) => [stage, stockholmDate(at)]);
+}
+
+/** The rollup cells a case counts in. */
 export function contributions(s: CaseState): string[] {
   const dims = s.dims;
   if (!dims) return [];
   const out: string[] = [];
   const scopes = scopesOf(dims);
   const tail = `|${dims.ageBand}|${dims.trigger}`;
-  for (const [stage, at] of stageTimes(s)) {
-    const day = stockholmDate(at);
+  for (const [stage, day] of stageDays(s)) {
     const periods: Record<RollupGrain, string> = {
       day,
       week: weekStart(day),

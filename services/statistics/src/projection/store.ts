@@ -16,6 +16,7 @@ import {
   parseRollupKey,
   principalOf,
   rollupDelta,
+  stageDays,
 } from './case-state.ts';
 
 /** Live writers hold this shared; the swap holds it exclusively, so no event lands in a retired generation. */
@@ -116,7 +117,8 @@ async function writeCase(tx: DbOrTx, gen: number, s: CaseState): Promise<void> {
       on conflict (gen, case_id) do update set ${CASE_UPDATE}`,
   );
   const children = childRows(gen, s);
-  for (const table of ['invitation_fact', 'deviation_fact', 'follow_up_fact', 'rating_fact'])
+  // The rows derived from the case (every fact table after case_fact) are replaced whole.
+  for (const table of FACT_TABLES.slice(1))
     await tx.execute(
       sql`delete from ${sql.raw(`statistics.${table}`)} where gen = ${gen} and case_id = ${s.caseId}`,
     );
@@ -125,6 +127,39 @@ async function writeCase(tx: DbOrTx, gen: number, s: CaseState): Promise<void> {
     if (rows.length > 0)
       await tx.execute(sql`insert into ${CHILD_TABLES[name]} values ${sql.join(rows, sql`, `)}`);
   }
+  const stages = stageFactRows(gen, s);
+  if (stages.length > 0)
+    await tx.execute(
+      sql`insert into ${sql.raw(`statistics.stage_fact (${COPY_COLUMNS.stage_fact.join(', ')})`)}
+        values ${sql.join(
+          stages.map(
+            (row) =>
+              sql`(${sql.join(
+                row.map((v) => sql`${v}`),
+                sql`, `,
+              )})`,
+          ),
+          sql`, `,
+        )}`,
+    );
+}
+
+/** The stage-fact rows of a case, in the order of `COPY_COLUMNS.stage_fact`. */
+function stageFactRows(gen: number, s: CaseState): (string | number)[][] {
+  const d = s.dims;
+  if (!d) return [];
+  return stageDays(s).map(([stage, day]) => [
+    gen,
+    s.caseId,
+    stage,
+    day,
+    d.requesterOrg,
+    d.principal,
+    d.municipality ?? '',
+    d.region ?? '',
+    d.ageBand,
+    d.trigger,
+  ]);
 }
 
 function rollupTuple(gen: number, key: string, n: number): SQL {
@@ -190,6 +225,16 @@ async function copyInto(
   await pipeline(Readable.from(chunks), target);
 }
 
+/** The per-case tables of a generation: the case row first, then the rows derived from it. */
+export const FACT_TABLES = [
+  'case_fact',
+  'invitation_fact',
+  'deviation_fact',
+  'follow_up_fact',
+  'rating_fact',
+  'stage_fact',
+] as const;
+
 const COPY_COLUMNS = {
   case_fact: [
     'gen',
@@ -229,6 +274,18 @@ const COPY_COLUMNS = {
   deviation_fact: ['gen', 'deviation_id', 'case_id', 'org', 'cause', 'at'],
   follow_up_fact: ['gen', 'case_id', 'plan_id', 'due', 'on_time', 'at'],
   rating_fact: ['gen', 'rating_id', 'case_id', 'rating', 'at'],
+  stage_fact: [
+    'gen',
+    'case_id',
+    'stage',
+    'day',
+    'requester_org',
+    'principal',
+    'municipality',
+    'region',
+    'age_band',
+    'trigger',
+  ],
   funnel_rollup: ['gen', 'grain', 'scope', 'stage', 'period', 'key', 'parent', 'age_band', 'trigger', 'n'],
 } as const;
 
@@ -281,6 +338,7 @@ function caseLines(gen: number, s: CaseState, out: Record<keyof typeof COPY_COLU
     out.follow_up_fact.push(copyLine([gen, s.caseId, f.planId, f.due, f.onTime, f.at]));
   for (const [id, r] of Object.entries(s.ratings))
     out.rating_fact.push(copyLine([gen, id, s.caseId, r.rating, r.at]));
+  for (const row of stageFactRows(gen, s)) out.stage_fact.push(copyLine(row));
 }
 
 function emptyLines(): Record<keyof typeof COPY_COLUMNS, string[]> {
@@ -290,6 +348,7 @@ function emptyLines(): Record<keyof typeof COPY_COLUMNS, string[]> {
     deviation_fact: [],
     follow_up_fact: [],
     rating_fact: [],
+    stage_fact: [],
     funnel_rollup: [],
   };
 }
@@ -309,19 +368,22 @@ export async function writeBulk(
   let lines = emptyLines();
   let batched = 0;
   let written = 0;
+  // One batch is copied while the next is folded: PostgreSQL and this process work at the same time.
+  let copying: Promise<void> = Promise.resolve();
   const flush = async () => {
-    for (const table of [
-      'case_fact',
-      'invitation_fact',
-      'deviation_fact',
-      'follow_up_fact',
-      'rating_fact',
-    ] as const)
-      await copyInto(client, `statistics.${table}`, COPY_COLUMNS[table], lines[table]);
-    written += batched;
-    batched = 0;
+    await copying;
+    const batch = lines;
+    const size = batched;
     lines = emptyLines();
-    onProgress?.(written);
+    batched = 0;
+    copying = (async () => {
+      for (const table of FACT_TABLES)
+        await copyInto(client, `statistics.${table}`, COPY_COLUMNS[table], batch[table]);
+      written += size;
+      onProgress?.(written);
+    })();
+    // A failed copy surfaces at the next await of `copying`; until then it must not count as unhandled.
+    copying.catch(() => {});
   };
   for (const s of states) {
     for (const k of contributions(s)) rollup.set(k, (rollup.get(k) ?? 0) + 1);
@@ -330,12 +392,16 @@ export async function writeBulk(
     if (batched >= 10_000) await flush();
   }
   await flush();
+  await copying;
   const rollupLines: string[] = [];
   for (const [key, n] of rollup) {
-    const k = parseRollupKey(key);
-    rollupLines.push(
-      copyLine([gen, k.grain, k.scope, k.stage, k.period, k.key, k.parent, k.ageBand, k.trigger, n]),
-    );
+    // The key's fields are codes and ids (no separators or escapes), in the order of the COPY columns.
+    if (/[\\\t\n\r]/.test(key)) {
+      const k = parseRollupKey(key);
+      rollupLines.push(
+        copyLine([gen, k.grain, k.scope, k.stage, k.period, k.key, k.parent, k.ageBand, k.trigger, n]),
+      );
+    } else rollupLines.push(`${gen}\t${key.replaceAll('|', '\t')}\t${n}\n`);
   }
   const [existing] =
     await client`select exists (select 1 from statistics.funnel_rollup where gen = ${gen}) as some`;

@@ -3,7 +3,7 @@ import type { DbOrTx } from '@samsyn/db';
 import { type SQL, sql } from 'drizzle-orm';
 import { ROLLUP_GRAINS, type RollupGrain, type RollupScope } from '../projection/case-state.ts';
 import { weekStart } from '../projection/stockholm.ts';
-import { caseDims, type Filter, monthAligned, rangeBounds } from './filter.ts';
+import { caseDims, type Filter, rangeBounds } from './filter.ts';
 
 export interface FunnelPeriod {
   period: string;
@@ -11,7 +11,11 @@ export interface FunnelPeriod {
 }
 
 export interface Funnel {
-  source: `rollup-${RollupScope}` | 'facts';
+  /**
+   * Where the counts came from: a rollup scope, the stage facts (`stages`), both (whole months from the rollup, the
+   * edge days from the stage facts), or the case facts when asked for (the reference the others are checked against).
+   */
+  source: `rollup-${RollupScope}` | `rollup-${RollupScope}+stages` | 'stages' | 'facts';
   periods: FunnelPeriod[];
   total: Record<string, number>;
 }
@@ -27,9 +31,9 @@ const STAGE_COLUMNS: [string, string][] = [
   ['cancelled', 'cancelled_at'],
 ];
 
-/** A stretch of the range read from one grain of a rollup (inclusive calendar dates). */
+/** A stretch of the range (inclusive calendar dates) read from one grain of the rollup, or from the stage facts. */
 export interface Piece {
-  grain: RollupGrain;
+  grain: RollupGrain | 'stages';
   from: string;
   to: string;
 }
@@ -84,42 +88,45 @@ export function splitRange(from: string, to: string, coarse: 'week' | 'month'): 
   return pieces;
 }
 
-/** Which grains of a rollup scope answer the filter's range and grain, or undefined when they cannot. */
-export function rollupPieces(scope: RollupScope, f: Filter): Piece[] | undefined {
-  const grains = ROLLUP_GRAINS[scope];
-  const coarse = f.grain === 'day' ? 'day' : f.grain === 'week' ? 'week' : 'month';
-  if (coarse === 'day')
-    return grains.includes('day') ? [{ grain: 'day', from: f.from, to: f.to }] : undefined;
-  if (grains.includes('day')) return splitRange(f.from, f.to, coarse);
-  if (coarse === 'month' && grains.includes('month') && monthAligned(f))
-    return [{ grain: 'month', from: f.from, to: f.to }];
-  return undefined;
-}
-
-/** The plan for a filter: a rollup scope and the pieces of the range it reads, or the case facts. */
-export function funnelPlan(
-  f: Filter,
-): { source: 'facts' } | { source: `rollup-${RollupScope}`; scope: RollupScope; pieces: Piece[] } {
+/**
+ * The pieces that answer a filter: all cases and a region from their rollups at every grain; a principal, municipality
+ * or organisation from its month rollup for whole months and its stage facts for the rest; any other combination
+ * from the stage facts alone.
+ */
+export function funnelPieces(f: Filter): { scope?: RollupScope; pieces: Piece[] } {
   const target = rollupScope(f);
-  const pieces = target && rollupPieces(target.scope, f);
-  if (!target || !pieces) return { source: 'facts' };
-  return { source: `rollup-${target.scope}`, scope: target.scope, pieces };
+  const whole: Piece[] = [{ grain: 'stages', from: f.from, to: f.to }];
+  if (!target) return { pieces: whole };
+  const grains = ROLLUP_GRAINS[target.scope];
+  const dayGrain = grains.includes('day');
+  if (f.grain === 'day')
+    return dayGrain
+      ? { scope: target.scope, pieces: [{ grain: 'day', from: f.from, to: f.to }] }
+      : { pieces: whole };
+  const coarse = f.grain === 'week' ? 'week' : 'month';
+  if (!grains.includes(coarse)) return { pieces: whole };
+  const pieces = splitRange(f.from, f.to, coarse).map((p) =>
+    p.grain === 'day' && !dayGrain ? { ...p, grain: 'stages' as const } : p,
+  );
+  if (pieces.every((p) => p.grain === 'stages')) return { pieces: whole };
+  return { scope: target.scope, pieces };
 }
 
 export function funnelSource(f: Filter): Funnel['source'] {
-  return funnelPlan(f).source;
+  const { scope, pieces } = funnelPieces(f);
+  if (!scope) return 'stages';
+  return pieces.some((p) => p.grain === 'stages') ? `rollup-${scope}+stages` : `rollup-${scope}`;
 }
 
-/** The funnel for a filter; `source: 'facts'` reads the case facts even where a rollup answers (to check one). */
 export async function funnel(
   db: DbOrTx,
   gen: number,
   f: Filter,
   options: { source?: 'facts' } = {},
 ): Promise<Funnel> {
-  const plan = options.source === 'facts' ? { source: 'facts' as const } : funnelPlan(f);
+  const source = options.source === 'facts' ? 'facts' : funnelSource(f);
   const rows = (await db.execute(
-    plan.source === 'facts' ? factsQuery(gen, f) : rollupQuery(gen, f, plan.pieces),
+    source === 'facts' ? factsQuery(gen, f) : piecesQuery(gen, f, funnelPieces(f).pieces),
   )) as unknown as { stage: string; period: string; n: number }[];
   const byPeriod = new Map<string, Record<string, number>>();
   const total: Record<string, number> = {};
@@ -133,23 +140,39 @@ export async function funnel(
   const periods = [...byPeriod.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([period, stages]) => ({ period, stages }));
-  return { source: plan.source, periods, total };
+  return { source, periods, total };
 }
 
-function rollupQuery(gen: number, f: Filter, pieces: Piece[]): SQL {
+/** Conditions on stage_fact for the case dimensions. */
+function stageDims(f: Filter): SQL[] {
+  const parts: SQL[] = [];
+  if (f.org) parts.push(sql`requester_org = ${f.org}`);
+  if (f.principal) parts.push(sql`principal = ${f.principal}`);
+  if (f.municipality) parts.push(sql`municipality = ${f.municipality}`);
+  if (f.region) parts.push(sql`region = ${f.region}`);
+  if (f.ageBand) parts.push(sql`age_band = ${f.ageBand}`);
+  if (f.trigger) parts.push(sql`trigger = ${f.trigger}`);
+  return parts;
+}
+
+/** One range scan per piece (a rollup's key then period, or a stage-fact index's dimension then day), summed. */
+function piecesQuery(gen: number, f: Filter, pieces: Piece[]): SQL {
   const target = rollupScope(f);
-  if (!target) throw new Error('rollupQuery: no rollup scope answers this filter');
-  const common: SQL[] = [sql`gen = ${gen}`, sql`scope = ${target.scope}`, sql`key = ${target.key ?? ''}`];
-  if (target.parent) common.push(sql`parent = ${target.parent}`);
-  if (f.ageBand) common.push(sql`age_band = ${f.ageBand}`);
-  if (f.trigger) common.push(sql`trigger = ${f.trigger}`);
-  // One range scan per piece (key first, then period in the primary key).
   const scans = sql.join(
-    pieces.map(
-      (p) => sql`select stage, period, n from statistics.funnel_rollup
-        where ${sql.join(common, sql` and `)} and grain = ${p.grain}
-          and period between ${p.from}::date and ${p.to}::date`,
-    ),
+    pieces.map((p) => {
+      const range = sql`between ${p.from}::date and ${p.to}::date`;
+      if (p.grain === 'stages')
+        return sql`select stage, day as period, count(*)::int as n from statistics.stage_fact
+          where ${sql.join([sql`gen = ${gen}`, ...stageDims(f)], sql` and `)} and day ${range}
+          group by stage, day`;
+      if (!target) throw new Error('piecesQuery: a rollup piece without a rollup scope');
+      const where: SQL[] = [sql`gen = ${gen}`, sql`scope = ${target.scope}`, sql`key = ${target.key ?? ''}`];
+      if (target.parent) where.push(sql`parent = ${target.parent}`);
+      if (f.ageBand) where.push(sql`age_band = ${f.ageBand}`);
+      if (f.trigger) where.push(sql`trigger = ${f.trigger}`);
+      return sql`select stage, period, n from statistics.funnel_rollup
+        where ${sql.join(where, sql` and `)} and grain = ${p.grain} and period ${range}`;
+    }),
     sql` union all `,
   );
   return sql`select stage, to_char(date_trunc(${f.grain}, period::timestamp), 'YYYY-MM-DD') as period,
@@ -159,9 +182,8 @@ function rollupQuery(gen: number, f: Filter, pieces: Piece[]): SQL {
 }
 
 /**
- * The facts path: one pass over the cases the dimension filter selects (index-only, through the covering index of
- * the organisation, principal or municipality), each case unnested into its stage times, so the cost follows the
- * size of the filtered population rather than the number of stages.
+ * The case facts: one pass over the cases the filter selects, each unnested into its stage times and bucketed by
+ * PostgreSQL's own Stockholm calendar. Independent of the rollups and stage facts, which tests check against it.
  */
 function factsQuery(gen: number, f: Filter): SQL {
   const { start, end } = rangeBounds(f);

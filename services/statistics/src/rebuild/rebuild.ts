@@ -20,7 +20,7 @@ import {
   type ProjectedEvent,
 } from '../projection/case-state.ts';
 import { PROJECTED_STREAMS } from '../projection/consumers.ts';
-import { applyToGeneration, SWAP_LOCK, writeBulk } from '../projection/store.ts';
+import { applyToGeneration, FACT_TABLES, SWAP_LOCK, writeBulk } from '../projection/store.ts';
 
 export interface RebuildProgress {
   phase: 'reading' | 'writing' | 'swapping' | 'done';
@@ -290,14 +290,7 @@ export async function rebuild(options: {
   }
 }
 
-const PROJECTION_TABLES = [
-  'case_fact',
-  'invitation_fact',
-  'deviation_fact',
-  'follow_up_fact',
-  'rating_fact',
-  'funnel_rollup',
-];
+const PROJECTION_TABLES = [...FACT_TABLES, 'funnel_rollup'];
 
 async function dropGeneration(db: DbOrTx, gen: number): Promise<void> {
   for (const table of PROJECTION_TABLES)
