@@ -7,7 +7,10 @@ import { CE_HEADERS } from '@samsyn/contracts';
 import { type Harness, natsUrl, startHarness } from '@samsyn/testkit';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { liveGeneration } from '../src/projection/store.ts';
+import { type AnyProjected, applyEvent, emptyCase } from '../src/projection/case-state.ts';
+import { liveGeneration, writeBulk } from '../src/projection/store.ts';
+import { parseFilter } from '../src/query/filter.ts';
+import { funnel } from '../src/query/funnel.ts';
 import type { SafeStatistics } from '../src/query/suppress.ts';
 import { headerLookup, type RebuildProgress, rawHeaderBlock, rebuild } from '../src/rebuild/rebuild.ts';
 import { createStatisticsService } from '../src/service.ts';
@@ -151,6 +154,24 @@ describe('the rebuild', () => {
       sql`select count(distinct gen)::int as n from statistics.case_fact`,
     )) as unknown as { n: number }[];
     expect(withRows[0]?.n).toBe(2);
+  });
+
+  it('adds bulk-written cases to a generation that has rollups already', async () => {
+    const gen = await liveGeneration(h.database.db);
+    const filter = parseFilter({ from: '2026-03-01', to: '2026-03-31', grain: 'week' });
+    const before = await funnel(h.database.db, gen, filter);
+    const extra = extraCases(3).events.map((e) => {
+      const state = emptyCase((e.data as { caseId: string }).caseId);
+      return applyEvent(state, { name: 'caseInitiated', data: e.data } as AnyProjected);
+    });
+    await writeBulk(h.database.db, gen, extra);
+    const after = await funnel(h.database.db, gen, filter);
+    expect(after.source).toBe('rollup-all');
+    expect(after.total.identified).toBe((before.total.identified ?? 0) + 3);
+    expect(after).toEqual({
+      ...(await funnel(h.database.db, gen, filter, { source: 'facts' })),
+      source: 'rollup-all',
+    });
   });
 
   it('runs as a command that shows progress and prints the final count', async () => {

@@ -183,7 +183,7 @@ async function addToRollups(tx: DbOrTx, gen: number, delta: Map<string, number>)
   );
 }
 
-type PgClient = postgres.Sql | postgres.TransactionSql;
+type PgClient = postgres.Sql | postgres.ReservedSql;
 
 /** The postgres.js client under a drizzle database: COPY is not reachable through drizzle. */
 function clientOf(db: Db): postgres.Sql {
@@ -364,6 +364,22 @@ export async function writeBulk(
   onProgress?: (written: number) => void,
 ): Promise<number> {
   const client = clientOf(db);
+  // COPY runs on connections of its own: postgres.js breaks a COPY that has to wait in the pool's queue.
+  const lanes = [await client.reserve()];
+  try {
+    if ((client.options.max ?? 1) >= 3) lanes.push(await client.reserve());
+    return await writeBulkOn(lanes as [postgres.ReservedSql, postgres.ReservedSql?], gen, states, onProgress);
+  } finally {
+    for (const lane of lanes) lane.release();
+  }
+}
+
+async function writeBulkOn(
+  [first, second]: [postgres.ReservedSql, postgres.ReservedSql?],
+  gen: number,
+  states: Iterable<CaseState>,
+  onProgress?: (written: number) => void,
+): Promise<number> {
   const rollup = new Map<string, number>();
   let lines = emptyLines();
   let batched = 0;
@@ -376,12 +392,20 @@ export async function writeBulk(
     const size = batched;
     lines = emptyLines();
     batched = 0;
-    copying = (async () => {
-      for (const table of FACT_TABLES)
-        await copyInto(client, `statistics.${table}`, COPY_COLUMNS[table], batch[table]);
+    // With two lanes, the case rows go on one and the rows derived from them on the other, so PostgreSQL
+    // maintains their indexes on both cores.
+    const copy = async (lane: postgres.ReservedSql, tables: readonly (typeof FACT_TABLES)[number][]) => {
+      for (const table of tables)
+        await copyInto(lane, `statistics.${table}`, COPY_COLUMNS[table], batch[table]);
+    };
+    copying = (
+      second
+        ? Promise.all([copy(first, FACT_TABLES.slice(0, 1)), copy(second, FACT_TABLES.slice(1))])
+        : copy(first, FACT_TABLES)
+    ).then(() => {
       written += size;
       onProgress?.(written);
-    })();
+    });
     // A failed copy surfaces at the next await of `copying`; until then it must not count as unhandled.
     copying.catch(() => {});
   };
@@ -404,20 +428,26 @@ export async function writeBulk(
     } else rollupLines.push(`${gen}\t${key.replaceAll('|', '\t')}\t${n}\n`);
   }
   const [existing] =
-    await client`select exists (select 1 from statistics.funnel_rollup where gen = ${gen}) as some`;
+    await first`select exists (select 1 from statistics.funnel_rollup where gen = ${gen}) as some`;
   if (!existing?.some) {
-    await copyInto(client, 'statistics.funnel_rollup', COPY_COLUMNS.funnel_rollup, rollupLines);
+    await copyInto(first, 'statistics.funnel_rollup', COPY_COLUMNS.funnel_rollup, rollupLines);
     return written;
   }
-  await client.begin(async (tx) => {
-    await tx.unsafe(
+  // Into rollups that have rows already: stage the cells, then add them in one statement.
+  const columns = COPY_COLUMNS.funnel_rollup.join(', ');
+  await first.unsafe('begin');
+  try {
+    await first.unsafe(
       'create temp table rollup_load (like statistics.funnel_rollup including defaults) on commit drop',
     );
-    await copyInto(tx, 'rollup_load', COPY_COLUMNS.funnel_rollup, rollupLines);
-    await tx.unsafe(`insert into statistics.funnel_rollup (${COPY_COLUMNS.funnel_rollup.join(', ')})
-      select ${COPY_COLUMNS.funnel_rollup.join(', ')} from rollup_load
+    await copyInto(first, 'rollup_load', COPY_COLUMNS.funnel_rollup, rollupLines);
+    await first.unsafe(`insert into statistics.funnel_rollup (${columns}) select ${columns} from rollup_load
       on conflict (gen, scope, grain, key, period, parent, stage, age_band, trigger)
       do update set n = funnel_rollup.n + excluded.n`);
-  });
+    await first.unsafe('commit');
+  } catch (err) {
+    await first.unsafe('rollback');
+    throw err;
+  }
   return written;
 }
