@@ -53,6 +53,8 @@ export interface StatisticsBenchResult {
     readEventsPerCpuSecond: number;
     endToEndEventsPerSecond: number;
     totalSeconds: number;
+    /** The bulk write of the new generation (facts, stage facts, rollups). */
+    writeSeconds: number;
   };
   /** 1-minute load average at the start and end (2 cores shared with other work skew every wall-clock figure). */
   loadAverage: { start: number; end: number };
@@ -227,6 +229,7 @@ export async function runStatisticsBench(o: StatisticsBenchOptions): Promise<Sta
       readEventsPerCpuSecond: Math.round(result.read / (result.readCpuMs / 1000)),
       endToEndEventsPerSecond: Math.round(result.read / (result.totalMs / 1000)),
       totalSeconds: Math.round(result.totalMs / 100) / 10,
+      writeSeconds: Math.round(result.writeMs / 100) / 10,
     };
     o.log(
       `statistics: rebuild read ${result.read} events at ${rebuildResult.readEventsPerSecond}/s (fold included; ${rebuildResult.readEventsPerCpuSecond}/s per CPU-second), ${rebuildResult.endToEndEventsPerSecond}/s end to end with the bulk write and swap`,
@@ -245,9 +248,9 @@ export async function runStatisticsBench(o: StatisticsBenchOptions): Promise<Sta
       }
     });
     const writeSeconds = (performance.now() - t1) / 1000;
-    await database.db.execute(sql`vacuum analyze statistics.case_fact`);
-    await database.db.execute(sql`vacuum analyze statistics.funnel_rollup`);
-    await database.db.execute(sql`vacuum analyze statistics.invitation_fact`);
+    // Autovacuum would get there: the stage facts are read index-only, which needs the visibility map.
+    for (const table of ['case_fact', 'stage_fact', 'funnel_rollup', 'invitation_fact'])
+      await database.db.execute(sql.raw(`vacuum analyze statistics.${table}`));
     const [{ n: totalCases } = { n: 0 }] = (await database.db.execute(
       sql`select count(*)::int as n from statistics.case_fact where gen = ${gen}`,
     )) as unknown as { n: number }[];
@@ -320,7 +323,8 @@ export async function runStatisticsBench(o: StatisticsBenchOptions): Promise<Sta
     const verdict = (ok: boolean) => (ok ? 'met' : 'missed');
     const worstFunnel = Math.max(...Object.values(funnelResults).map((r) => r.p99));
     const rows = [
-      `| (d) statistics rebuild from JetStream, ${fmt(result.read)} events | ${fmt(rebuildResult.readEventsPerSecond)} events/s read + fold (${fmt(rebuildResult.readEventsPerCpuSecond)} per CPU-second); ${fmt(rebuildResult.endToEndEventsPerSecond)} events/s incl. bulk write + swap | | | | | ≥ 50,000 events/s | ${verdict(rebuildResult.readEventsPerSecond >= 50_000)} |`,
+      `| (d) statistics rebuild from JetStream, ${fmt(result.read)} events: read, validate, fold | ${fmt(rebuildResult.readEventsPerSecond)} events/s (${fmt(rebuildResult.readEventsPerCpuSecond)} per CPU-second) | | | | | ≥ 50,000 events/s | ${verdict(rebuildResult.readEventsPerSecond >= 50_000)} |`,
+      `| (d) statistics rebuild end to end (read, fold, bulk write of ${fmt(result.cases)} cases, swap) | ${fmt(rebuildResult.endToEndEventsPerSecond)} events/s (${rebuildResult.totalSeconds} s; write ${rebuildResult.writeSeconds} s) | | | | | ≥ 50,000 events/s | ${verdict(rebuildResult.endToEndEventsPerSecond >= 50_000)} |`,
       ...Object.entries(funnelResults).map(
         ([kind, r]) =>
           `| (d) funnel over ${fmt(totalCases)} cases: ${kind} (${r.source}) | ${r.n} queries | ${r.p50} ms | ${r.p95} ms | ${r.p99} ms | | ≤ 50 ms | ${verdict(r.p99 <= 50)} |`,

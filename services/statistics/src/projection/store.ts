@@ -430,7 +430,12 @@ async function writeBulkOn(
   const [existing] =
     await first`select exists (select 1 from statistics.funnel_rollup where gen = ${gen}) as some`;
   if (!existing?.some) {
-    await copyInto(first, 'statistics.funnel_rollup', COPY_COLUMNS.funnel_rollup, rollupLines);
+    const half = second ? Math.ceil(rollupLines.length / 2) : rollupLines.length;
+    await Promise.all([
+      copyInto(first, 'statistics.funnel_rollup', COPY_COLUMNS.funnel_rollup, rollupLines.slice(0, half)),
+      second &&
+        copyInto(second, 'statistics.funnel_rollup', COPY_COLUMNS.funnel_rollup, rollupLines.slice(half)),
+    ]);
     return written;
   }
   // Into rollups that have rows already: stage the cells, then add them in one statement.
