@@ -128,6 +128,8 @@ describe('the funnel', () => {
       { municipality: '0180', region: '01', trigger: 'discharge' },
       { org: REGION_WARD },
       { org: REGION_WARD, principal: 'SE2321000032' },
+      { org: REGION_WARD, principal: 'SE2120000415' },
+      { org: REGION_WARD, region: '14' },
       { trigger: 'other' },
     ];
     const ranges = [

@@ -222,7 +222,7 @@ export const funnelRollup = statisticsSchema.table(
     period: date('period').notNull(),
     /** The region, principal, municipality or org of the scope; '' for scope all. */
     key: text('key').notNull(),
-    /** The region of a principal or municipality, the principal of an org; '' otherwise. */
+    /** The case's region for scopes principal, municipality and org; '' otherwise. */
     parent: text('parent').notNull(),
     ageBand: text('age_band').notNull(),
     trigger: text('trigger').notNull(),

@@ -288,8 +288,8 @@ export function stageTimes(s: CaseState): [string, string][] {
 /** The grains a rollup keeps: a funnel by week or month reads whole weeks or months and only its edges by day. */
 export type RollupGrain = 'day' | 'week' | 'month';
 /**
- * What a rollup is keyed by besides the target group and trigger: nothing (all cases), a region, a principal (its
- * region as parent), a municipality (its region as parent), a requesting organisation (its principal as parent).
+ * What a rollup is keyed by besides the target group and trigger: nothing (all cases), a region, or a principal,
+ * municipality or requesting organisation with the case's region as parent.
  */
 export type RollupScope = 'all' | 'region' | 'principal' | 'municipality' | 'org';
 
@@ -337,7 +337,7 @@ function scopesOf(dims: CaseDims): [RollupScope, string, string][] {
     ['all', '', ''],
     ['principal', dims.principal, dims.region ?? ''],
     ['municipality', dims.municipality ?? '', dims.region ?? ''],
-    ['org', dims.requesterOrg, dims.principal],
+    ['org', dims.requesterOrg, dims.region ?? ''],
   ];
   if (dims.region) out.push(['region', dims.region, '']);
   return out;

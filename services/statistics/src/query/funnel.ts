@@ -38,17 +38,21 @@ export interface Piece {
   to: string;
 }
 
-/** The rollup scope that answers a filter's dimensions, with its key and parent conditions. */
-function rollupScope(f: Filter): { scope: RollupScope; key?: string; parent?: string } | undefined {
+/**
+ * The rollup scope that answers a filter's dimensions, with its key and parent conditions. An organisation's principal
+ * is part of its id, so an organisation with a principal filter is the organisation (or nothing, if they differ).
+ */
+function rollupScope(
+  f: Filter,
+): { scope: RollupScope; key?: string; parent?: string; principalOfKey?: string } | undefined {
   const { org, principal, municipality, region } = f;
+  const inRegion = region ? { parent: region } : {};
   if (!org && !principal && !municipality)
     return region ? { scope: 'region', key: region } : { scope: 'all' };
-  if (org && !municipality && !region)
-    return { scope: 'org', key: org, ...(principal ? { parent: principal } : {}) };
-  if (principal && !org && !municipality)
-    return { scope: 'principal', key: principal, ...(region ? { parent: region } : {}) };
-  if (municipality && !org && !principal)
-    return { scope: 'municipality', key: municipality, ...(region ? { parent: region } : {}) };
+  if (org && !municipality)
+    return { scope: 'org', key: org, ...inRegion, ...(principal ? { principalOfKey: principal } : {}) };
+  if (principal && !org && !municipality) return { scope: 'principal', key: principal, ...inRegion };
+  if (municipality && !org && !principal) return { scope: 'municipality', key: municipality, ...inRegion };
   return undefined;
 }
 
@@ -168,6 +172,7 @@ function piecesQuery(gen: number, f: Filter, pieces: Piece[]): SQL {
       if (!target) throw new Error('piecesQuery: a rollup piece without a rollup scope');
       const where: SQL[] = [sql`gen = ${gen}`, sql`scope = ${target.scope}`, sql`key = ${target.key ?? ''}`];
       if (target.parent) where.push(sql`parent = ${target.parent}`);
+      if (target.principalOfKey) where.push(sql`split_part(key, '-', 1) = ${target.principalOfKey}`);
       if (f.ageBand) where.push(sql`age_band = ${f.ageBand}`);
       if (f.trigger) where.push(sql`trigger = ${f.trigger}`);
       return sql`select stage, period, n from statistics.funnel_rollup
