@@ -2,6 +2,9 @@
 import type { Measure, MeasureReport } from '@samsyn/fhir';
 import { assertValidFhir, type Harness, startHarness } from '@samsyn/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { liveGeneration } from '../src/projection/store.ts';
+import { parseFilter } from '../src/query/filter.ts';
+import { funnel } from '../src/query/funnel.ts';
 import type { Cell, SafeStatistics } from '../src/query/suppress.ts';
 import { RATING_QUESTIONNAIRE } from '../src/rating/routes.ts';
 import { createStatisticsService } from '../src/service.ts';
@@ -69,7 +72,7 @@ function periodStages(s: SafeStatistics, period: string) {
 describe('the funnel', () => {
   it('counts every stage per Stockholm month, with the 23:30Z case of 31 January counted in February', async () => {
     const s = await stats(`${RANGE}&grain=month`);
-    expect(s.funnel.source).toBe('rollup-month');
+    expect(s.funnel.source).toBe('rollup-all');
     expect(periodStages(s, '2026-01-01')).toMatchObject({
       identified: shown(12),
       consented: shown(8),
@@ -103,18 +106,68 @@ describe('the funnel', () => {
     });
   });
 
-  it('gives the same totals from the day and the month rollups', async () => {
+  it('gives the same totals from the day, week and month rollups', async () => {
     const byMonth = await stats(`${RANGE}&grain=month`);
     const byWeek = await stats(`${RANGE}&grain=week`);
-    expect(byWeek.funnel.source).toBe('rollup-day');
-    expect(byWeek.funnel.total).toEqual(byMonth.funnel.total);
+    const byDay = await stats(`${RANGE}&grain=day`);
+    for (const s of [byWeek, byDay]) {
+      expect(s.funnel.source).toBe('rollup-all');
+      expect(s.funnel.total).toEqual(byMonth.funnel.total);
+    }
   });
 
-  it('answers the same from the rollups and from the facts for a municipality', async () => {
+  it('answers every filter, grain and range from the rollups and stage facts as the case facts do', async () => {
+    const gen = await liveGeneration(h.database.db);
+    const filters = [
+      {},
+      { region: '01' },
+      { region: '14', ageBand: 'older' },
+      { principal: 'SE2321000032' },
+      { principal: 'SE2321000032', region: '01' },
+      { municipality: '0180' },
+      { municipality: '0180', region: '01', trigger: 'discharge' },
+      { org: REGION_WARD },
+      { org: REGION_WARD, principal: 'SE2321000032' },
+      { org: REGION_WARD, principal: 'SE2120000415' },
+      { org: REGION_WARD, region: '14' },
+      { trigger: 'other' },
+    ];
+    const ranges = [
+      { from: '2026-01-01', to: '2026-02-28' },
+      { from: '2026-01-02', to: '2026-02-27' },
+      { from: '2026-01-31', to: '2026-02-01' },
+      { from: '2025-12-29', to: '2026-03-01' },
+    ];
+    const sources = new Set<string>();
+    for (const dims of filters)
+      for (const range of ranges)
+        for (const grain of ['day', 'week', 'month', 'year']) {
+          const filter = parseFilter({ ...dims, ...range, grain });
+          const fromRollups = await funnel(h.database.db, gen, filter);
+          const fromFacts = await funnel(h.database.db, gen, filter, { source: 'facts' });
+          sources.add(fromRollups.source);
+          const label = JSON.stringify(filter);
+          expect(fromRollups.periods, label).toEqual(fromFacts.periods);
+          expect(fromRollups.total, label).toEqual(fromFacts.total);
+        }
+    expect([...sources].sort()).toEqual([
+      'rollup-all',
+      'rollup-municipality',
+      'rollup-municipality+stages',
+      'rollup-org',
+      'rollup-org+stages',
+      'rollup-principal',
+      'rollup-principal+stages',
+      'rollup-region',
+      'stages',
+    ]);
+  });
+
+  it('answers the same from the rollups and from the stage facts for a municipality', async () => {
     const monthly = await stats(`${RANGE}&grain=month&municipality=0180`);
     expect(monthly.funnel.source).toBe('rollup-municipality');
     const weekly = await stats('from=2026-01-02&to=2026-02-28&grain=year&municipality=0180');
-    expect(weekly.funnel.source).toBe('facts');
+    expect(weekly.funnel.source).toBe('rollup-municipality+stages');
     for (const s of [monthly, weekly])
       expect(s.funnel.total).toMatchObject({
         identified: shown(8),
@@ -145,14 +198,14 @@ describe('the funnel', () => {
     expect((await stats(`${RANGE}&trigger=other`)).funnel.total.identified).toEqual(shown(10));
   });
 
-  it('buckets weeks and days in Stockholm time from the facts when two dimensions are combined', async () => {
+  it('buckets weeks and days in Stockholm time from the stage facts when two dimensions are combined', async () => {
     const s = await stats(`${RANGE}&grain=week&org=${REGION_WARD}&municipality=1480`);
-    expect(s.funnel.source).toBe('facts');
+    expect(s.funnel.source).toBe('stages');
     // 2026-02-01 is a Sunday: the boundary case falls in the ISO week starting 26 January, alone (so masked).
     expect(periodStages(s, '2026-01-26')?.identified).toEqual(hidden);
     expect(periodStages(s, '2026-02-09')?.identified).toEqual(shown(5));
     const days = await stats('from=2026-01-31&to=2026-02-01&grain=day&region=14');
-    expect(days.funnel.source).toBe('facts');
+    expect(days.funnel.source).toBe('rollup-region');
     expect(days.funnel.periods.map((p) => p.period)).toEqual(['2026-02-01']);
   });
 });

@@ -15,6 +15,7 @@ import {
   timestamp,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { RollupGrain, RollupScope } from '../projection/case-state.ts';
 
 export const statisticsSchema = pgSchema('statistics');
 
@@ -73,6 +74,62 @@ export const caseFact = statisticsSchema.table(
     index('case_fact_principal_idx').on(t.gen, t.principal),
     index('case_fact_municipality_idx').on(t.gen, t.municipality),
     index('case_fact_region_idx').on(t.gen, t.region),
+  ],
+);
+
+/**
+ * One row per case and funnel stage it reached (`closed:<reason>` and `cancelled:<reason>` included), on the
+ * Stockholm day it was reached, with the case's dimensions: what the funnel reads, index-only, for an organisation,
+ * principal or municipality over the days its rollups do not cover. Each index starts with one dimension and the day,
+ * so a question reads only that population's stages in its range.
+ */
+export const stageFact = statisticsSchema.table(
+  'stage_fact',
+  {
+    gen: integer('gen').notNull(),
+    caseId: uuid('case_id').notNull(),
+    stage: text('stage').notNull(),
+    day: date('day').notNull(),
+    requesterOrg: text('requester_org').notNull(),
+    principal: text('principal').notNull(),
+    /** '' when the case has no municipality (it counts everywhere but under a place filter). */
+    municipality: text('municipality').notNull(),
+    region: text('region').notNull(),
+    ageBand: text('age_band').notNull(),
+    trigger: text('trigger').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.gen, t.caseId, t.stage] }),
+    index('stage_fact_org_idx').on(
+      t.gen,
+      t.requesterOrg,
+      t.day,
+      t.stage,
+      t.ageBand,
+      t.trigger,
+      t.municipality,
+      t.region,
+    ),
+    index('stage_fact_principal_idx').on(
+      t.gen,
+      t.principal,
+      t.day,
+      t.stage,
+      t.ageBand,
+      t.trigger,
+      t.municipality,
+      t.region,
+    ),
+    index('stage_fact_municipality_idx').on(
+      t.gen,
+      t.municipality,
+      t.day,
+      t.stage,
+      t.ageBand,
+      t.trigger,
+      t.requesterOrg,
+      t.principal,
+    ),
   ],
 );
 
@@ -150,31 +207,32 @@ export const ratingFact = statisticsSchema.table(
 );
 
 /**
- * Pre-aggregated funnel counts so any filter answers fast over a million cases: per Stockholm day and month for all
- * cases, and per Stockholm month by requesting organisation or by municipality (scope), split by age band and trigger.
+ * Pre-aggregated funnel counts so any filter answers fast over a million cases: per Stockholm day, ISO week and month
+ * for all cases and per region, per month by principal, municipality and requesting organisation (see
+ * `ROLLUP_GRAINS`), each split by stage, age band and trigger.
  */
 export const funnelRollup = statisticsSchema.table(
   'funnel_rollup',
   {
     gen: integer('gen').notNull(),
-    grain: text('grain').$type<'day' | 'month'>().notNull(),
-    scope: text('scope').$type<'all' | 'org' | 'municipality'>().notNull(),
+    grain: text('grain').$type<RollupGrain>().notNull(),
+    scope: text('scope').$type<RollupScope>().notNull(),
     stage: text('stage').notNull(),
+    /** The first day of the period (a Monday for weeks). */
     period: date('period').notNull(),
-    /** The org (scope org) or municipality code (scope municipality); '' for scope all. */
+    /** The region, principal, municipality or org of the scope; '' for scope all. */
     key: text('key').notNull(),
-    /** The principal of the org, or the region of the municipality; '' for scope all. */
+    /** The case's region for scopes principal, municipality and org; '' otherwise. */
     parent: text('parent').notNull(),
     ageBand: text('age_band').notNull(),
     trigger: text('trigger').notNull(),
     n: integer('n').notNull(),
   },
+  // Key first, then period: a funnel reads one key's periods in one range scan.
   (t) => [
     primaryKey({
-      columns: [t.gen, t.grain, t.scope, t.stage, t.period, t.key, t.parent, t.ageBand, t.trigger],
+      columns: [t.gen, t.scope, t.grain, t.key, t.period, t.parent, t.stage, t.ageBand, t.trigger],
     }),
-    index('funnel_rollup_key_idx').on(t.gen, t.scope, t.key, t.period),
-    index('funnel_rollup_parent_idx').on(t.gen, t.scope, t.parent, t.period),
   ],
 );
 

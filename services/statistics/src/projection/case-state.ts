@@ -1,7 +1,7 @@
 // The statistics view of one SIP case, folded from events alone. Every field keeps the earliest (or, for an
 // owner, the latest) value it has seen, so applying events in any order, or twice, gives the same state.
 import type { EventName, EventPayload } from '@samsyn/contracts';
-import { stockholmDate, stockholmMonth } from './stockholm.ts';
+import { stockholmDate, weekStart } from './stockholm.ts';
 
 export type AgeBand = 'child' | 'adult' | 'older';
 export type Trigger = 'discharge' | 'other';
@@ -285,20 +285,36 @@ export function stageTimes(s: CaseState): [string, string][] {
   return out;
 }
 
-/** One rollup cell a case contributes 1 to. */
+/** The grains a rollup keeps: a funnel by week or month reads whole weeks or months and only its edges by day. */
+export type RollupGrain = 'day' | 'week' | 'month';
+/**
+ * What a rollup is keyed by besides the target group and trigger: nothing (all cases), a region, or a principal,
+ * municipality or requesting organisation with the case's region as parent.
+ */
+export type RollupScope = 'all' | 'region' | 'principal' | 'municipality' | 'org';
+
+/**
+ * The grains kept per scope. All cases and a region have large populations and are kept at every grain; a principal,
+ * municipality or organisation is kept by month, and the days it needs besides read its stage facts.
+ */
+export const ROLLUP_GRAINS: Record<RollupScope, readonly RollupGrain[]> = {
+  all: ['day', 'week', 'month'],
+  region: ['day', 'week', 'month'],
+  principal: ['month'],
+  municipality: ['month'],
+  org: ['month'],
+};
+
+/** One rollup cell a case contributes 1 to; as a string `grain|scope|stage|period|key|parent|ageBand|trigger`. */
 export interface RollupKey {
-  grain: 'day' | 'month';
-  scope: 'all' | 'org' | 'municipality';
+  grain: RollupGrain;
+  scope: RollupScope;
   stage: string;
   period: string;
   key: string;
   parent: string;
   ageBand: string;
   trigger: string;
-}
-
-export function rollupKeyString(k: RollupKey): string {
-  return `${k.grain}|${k.scope}|${k.stage}|${k.period}|${k.key}|${k.parent}|${k.ageBand}|${k.trigger}`;
 }
 
 export function parseRollupKey(s: string): RollupKey {
@@ -315,35 +331,44 @@ export function parseRollupKey(s: string): RollupKey {
   };
 }
 
-/** The rollup cells a case counts in. A case counts only once its initiative (and so its dimensions) is known. */
+/** The scopes a case counts in, as [scope, key, parent]; a case without a municipality has no region cells. */
+function scopesOf(dims: CaseDims): [RollupScope, string, string][] {
+  const out: [RollupScope, string, string][] = [
+    ['all', '', ''],
+    ['principal', dims.principal, dims.region ?? ''],
+    ['municipality', dims.municipality ?? '', dims.region ?? ''],
+    ['org', dims.requesterOrg, dims.region ?? ''],
+  ];
+  if (dims.region) out.push(['region', dims.region, '']);
+  return out;
+}
+
+/**
+ * The Stockholm day each stage was reached (`closed:<reason>` and `cancelled:<reason>` included): the case's rows in
+ * the stage facts and the source of its rollup cells. A case counts only once its initiative (and so its dimensions)
+ * is known.
+ */
+export function stageDays(s: CaseState): [string, string][] {
+  if (!s.dims) return [];
+  return stageTimes(s).map(([stage, at]) => [stage, stockholmDate(at)]);
+}
+
+/** The rollup cells a case counts in. */
 export function contributions(s: CaseState): string[] {
   const dims = s.dims;
   if (!dims) return [];
   const out: string[] = [];
-  for (const [stage, at] of stageTimes(s)) {
-    const day = stockholmDate(at);
-    const month = stockholmMonth(at);
-    const common = { stage, ageBand: dims.ageBand, trigger: dims.trigger };
-    out.push(
-      rollupKeyString({ grain: 'day', scope: 'all', period: day, key: '', parent: '', ...common }),
-      rollupKeyString({ grain: 'month', scope: 'all', period: month, key: '', parent: '', ...common }),
-      rollupKeyString({
-        grain: 'month',
-        scope: 'org',
-        period: month,
-        key: dims.requesterOrg,
-        parent: dims.principal,
-        ...common,
-      }),
-      rollupKeyString({
-        grain: 'month',
-        scope: 'municipality',
-        period: month,
-        key: dims.municipality ?? '',
-        parent: dims.region ?? '',
-        ...common,
-      }),
-    );
+  const scopes = scopesOf(dims);
+  const tail = `|${dims.ageBand}|${dims.trigger}`;
+  for (const [stage, day] of stageDays(s)) {
+    const periods: Record<RollupGrain, string> = {
+      day,
+      week: weekStart(day),
+      month: `${day.slice(0, 7)}-01`,
+    };
+    for (const [scope, key, parent] of scopes)
+      for (const grain of ROLLUP_GRAINS[scope])
+        out.push(`${grain}|${scope}|${stage}|${periods[grain]}|${key}|${parent}${tail}`);
   }
   return out;
 }

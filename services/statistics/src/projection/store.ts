@@ -1,7 +1,10 @@
 // Writes case states into a projection generation: one event at a time for the live consumers (row lock, fold,
 // write back, adjust the rollups by the difference), or in bulk for a rebuild.
-import type { DbOrTx } from '@samsyn/db';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Db, DbOrTx } from '@samsyn/db';
 import { type SQL, sql } from 'drizzle-orm';
+import type postgres from 'postgres';
 import {
   type AnyProjected,
   applyEvent,
@@ -11,7 +14,9 @@ import {
   contributions,
   emptyCase,
   parseRollupKey,
+  principalOf,
   rollupDelta,
+  stageDays,
 } from './case-state.ts';
 
 /** Live writers hold this shared; the swap holds it exclusively, so no event lands in a retired generation. */
@@ -80,7 +85,7 @@ const CASE_UPDATE = sql.raw(`requester_org = excluded.requester_org, principal =
 function childRows(gen: number, s: CaseState) {
   const invitations = Object.entries(s.invitations).map(
     ([id, inv]) =>
-      sql`(${gen}, ${id}, ${s.caseId}, ${inv.org}, ${inv.org.split('-')[0] ?? inv.org}, ${inv.kind},
+      sql`(${gen}, ${id}, ${s.caseId}, ${inv.org}, ${principalOf(inv.org)}, ${inv.kind},
         ${inv.createdAt}::timestamptz, ${inv.respondedAt ?? null}::timestamptz, ${inv.response ?? null},
         ${s.attendance[inv.org]?.attended ?? null}::boolean)`,
   );
@@ -112,7 +117,8 @@ async function writeCase(tx: DbOrTx, gen: number, s: CaseState): Promise<void> {
       on conflict (gen, case_id) do update set ${CASE_UPDATE}`,
   );
   const children = childRows(gen, s);
-  for (const table of ['invitation_fact', 'deviation_fact', 'follow_up_fact', 'rating_fact'])
+  // The rows derived from the case (every fact table after case_fact) are replaced whole.
+  for (const table of FACT_TABLES.slice(1))
     await tx.execute(
       sql`delete from ${sql.raw(`statistics.${table}`)} where gen = ${gen} and case_id = ${s.caseId}`,
     );
@@ -121,6 +127,39 @@ async function writeCase(tx: DbOrTx, gen: number, s: CaseState): Promise<void> {
     if (rows.length > 0)
       await tx.execute(sql`insert into ${CHILD_TABLES[name]} values ${sql.join(rows, sql`, `)}`);
   }
+  const stages = stageFactRows(gen, s);
+  if (stages.length > 0)
+    await tx.execute(
+      sql`insert into ${sql.raw(`statistics.stage_fact (${COPY_COLUMNS.stage_fact.join(', ')})`)}
+        values ${sql.join(
+          stages.map(
+            (row) =>
+              sql`(${sql.join(
+                row.map((v) => sql`${v}`),
+                sql`, `,
+              )})`,
+          ),
+          sql`, `,
+        )}`,
+    );
+}
+
+/** The stage-fact rows of a case, in the order of `COPY_COLUMNS.stage_fact`. */
+function stageFactRows(gen: number, s: CaseState): (string | number)[][] {
+  const d = s.dims;
+  if (!d) return [];
+  return stageDays(s).map(([stage, day]) => [
+    gen,
+    s.caseId,
+    stage,
+    day,
+    d.requesterOrg,
+    d.principal,
+    d.municipality ?? '',
+    d.region ?? '',
+    d.ageBand,
+    d.trigger,
+  ]);
 }
 
 function rollupTuple(gen: number, key: string, n: number): SQL {
@@ -139,69 +178,281 @@ async function addToRollups(tx: DbOrTx, gen: number, delta: Map<string, number>)
     sql`insert into ${ROLLUP_COLUMNS} values ${sql.join(
       keys.map((k) => rollupTuple(gen, k, delta.get(k) ?? 0)),
       sql`, `,
-    )} on conflict (gen, grain, scope, stage, period, key, parent, age_band, trigger)
+    )} on conflict (gen, scope, grain, key, period, parent, stage, age_band, trigger)
       do update set n = funnel_rollup.n + excluded.n`,
   );
 }
 
-/** Writes many folded cases (new to `gen`) in multi-row batches, adding them to the rollups. */
+type PgClient = postgres.Sql | postgres.ReservedSql;
+
+/** The postgres.js client under a drizzle database: COPY is not reachable through drizzle. */
+function clientOf(db: Db): postgres.Sql {
+  const client = (db as unknown as { $client?: postgres.Sql }).$client;
+  if (typeof client?.unsafe !== 'function')
+    throw new Error('the bulk writer needs PostgreSQL through postgres.js (DATABASE_URL)');
+  return client;
+}
+
+/** One value in COPY text format: \N for null; backslash, tab, newline and carriage return escaped. */
+function copyValue(v: string | number | boolean | null | undefined): string {
+  if (v === null || v === undefined) return '\\N';
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  if (typeof v === 'number') return String(v);
+  return /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, escapeChar) : v;
+}
+
+function escapeChar(c: string): string {
+  return c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r';
+}
+
+function copyLine(values: (string | number | boolean | null | undefined)[]): string {
+  let line = copyValue(values[0]);
+  for (let i = 1; i < values.length; i++) line += `\t${copyValue(values[i])}`;
+  return `${line}\n`;
+}
+
+/** Streams rows (COPY text lines) into a table with COPY … FROM STDIN. */
+async function copyInto(
+  client: PgClient,
+  table: string,
+  columns: readonly string[],
+  lines: readonly string[],
+): Promise<void> {
+  if (lines.length === 0) return;
+  const chunks: string[] = [];
+  for (let i = 0; i < lines.length; i += 2000) chunks.push(lines.slice(i, i + 2000).join(''));
+  const target = await client.unsafe(`copy ${table} (${columns.join(', ')}) from stdin`).writable();
+  await pipeline(Readable.from(chunks), target);
+}
+
+/** The per-case tables of a generation: the case row first, then the rows derived from it. */
+export const FACT_TABLES = [
+  'case_fact',
+  'invitation_fact',
+  'deviation_fact',
+  'follow_up_fact',
+  'rating_fact',
+  'stage_fact',
+] as const;
+
+const COPY_COLUMNS = {
+  case_fact: [
+    'gen',
+    'case_id',
+    'requester_org',
+    'principal',
+    'municipality',
+    'region',
+    'age_band',
+    'trigger',
+    'discharge_ready_at',
+    'identified_at',
+    'consented_at',
+    'invited_at',
+    'held_at',
+    'established_at',
+    'followed_up_at',
+    'closed_at',
+    'closed_reason',
+    'cancelled_at',
+    'cancelled_reason',
+    'shared_at',
+    'state',
+  ],
+  invitation_fact: [
+    'gen',
+    'invitation_id',
+    'case_id',
+    'org',
+    'principal',
+    'kind',
+    'created_at',
+    'responded_at',
+    'response',
+    'attended',
+  ],
+  deviation_fact: ['gen', 'deviation_id', 'case_id', 'org', 'cause', 'at'],
+  follow_up_fact: ['gen', 'case_id', 'plan_id', 'due', 'on_time', 'at'],
+  rating_fact: ['gen', 'rating_id', 'case_id', 'rating', 'at'],
+  stage_fact: [
+    'gen',
+    'case_id',
+    'stage',
+    'day',
+    'requester_org',
+    'principal',
+    'municipality',
+    'region',
+    'age_band',
+    'trigger',
+  ],
+  funnel_rollup: ['gen', 'grain', 'scope', 'stage', 'period', 'key', 'parent', 'age_band', 'trigger', 'n'],
+} as const;
+
+/** The COPY lines of one case: the same columns `caseColumns` and `childRows` write one case at a time. */
+function caseLines(gen: number, s: CaseState, out: Record<keyof typeof COPY_COLUMNS, string[]>): void {
+  const d = s.dims;
+  out.case_fact.push(
+    copyLine([
+      gen,
+      s.caseId,
+      d?.requesterOrg,
+      d?.principal,
+      d?.municipality,
+      d?.region,
+      d?.ageBand,
+      d?.trigger,
+      s.dischargeReadyAt,
+      s.identifiedAt,
+      s.consentedAt,
+      s.invitedAt,
+      s.heldAt,
+      s.establishedAt,
+      s.followedUpAt,
+      s.closedAt,
+      closedReason(s),
+      s.cancelledAt,
+      cancelledReason(s),
+      s.sharedAt,
+      JSON.stringify(s),
+    ]),
+  );
+  for (const [id, inv] of Object.entries(s.invitations))
+    out.invitation_fact.push(
+      copyLine([
+        gen,
+        id,
+        s.caseId,
+        inv.org,
+        principalOf(inv.org),
+        inv.kind,
+        inv.createdAt,
+        inv.respondedAt,
+        inv.response,
+        s.attendance[inv.org]?.attended,
+      ]),
+    );
+  for (const [id, dev] of Object.entries(s.deviations))
+    out.deviation_fact.push(copyLine([gen, id, s.caseId, dev.org, dev.cause, dev.at]));
+  for (const f of Object.values(s.followUps))
+    out.follow_up_fact.push(copyLine([gen, s.caseId, f.planId, f.due, f.onTime, f.at]));
+  for (const [id, r] of Object.entries(s.ratings))
+    out.rating_fact.push(copyLine([gen, id, s.caseId, r.rating, r.at]));
+  for (const row of stageFactRows(gen, s)) out.stage_fact.push(copyLine(row));
+}
+
+function emptyLines(): Record<keyof typeof COPY_COLUMNS, string[]> {
+  return {
+    case_fact: [],
+    invitation_fact: [],
+    deviation_fact: [],
+    follow_up_fact: [],
+    rating_fact: [],
+    stage_fact: [],
+    funnel_rollup: [],
+  };
+}
+
+/**
+ * Writes many folded cases (new to `gen`) with COPY, batch by batch, and adds them to the rollups: straight into an
+ * empty generation (a rebuild), through a staging table and an upsert into one that has rollups already.
+ */
 export async function writeBulk(
-  db: DbOrTx,
+  db: Db,
+  gen: number,
+  states: Iterable<CaseState>,
+  onProgress?: (written: number) => void,
+): Promise<number> {
+  const client = clientOf(db);
+  // COPY runs on connections of its own: postgres.js breaks a COPY that has to wait in the pool's queue.
+  const lanes = [await client.reserve()];
+  try {
+    if ((client.options.max ?? 1) >= 3) lanes.push(await client.reserve());
+    return await writeBulkOn(lanes as [postgres.ReservedSql, postgres.ReservedSql?], gen, states, onProgress);
+  } finally {
+    for (const lane of lanes) lane.release();
+  }
+}
+
+async function writeBulkOn(
+  [first, second]: [postgres.ReservedSql, postgres.ReservedSql?],
   gen: number,
   states: Iterable<CaseState>,
   onProgress?: (written: number) => void,
 ): Promise<number> {
   const rollup = new Map<string, number>();
-  let batch: CaseState[] = [];
+  let lines = emptyLines();
+  let batched = 0;
   let written = 0;
+  // One batch is copied while the next is folded: PostgreSQL and this process work at the same time.
+  let copying: Promise<void> = Promise.resolve();
   const flush = async () => {
-    if (batch.length === 0) return;
-    await db.execute(
-      sql`insert into statistics.case_fact ${CASE_COLUMNS} values ${sql.join(
-        batch.map((s) => caseColumns(gen, s)),
-        sql`, `,
-      )}`,
-    );
-    const all = {
-      invitations: [] as SQL[],
-      deviations: [] as SQL[],
-      followUps: [] as SQL[],
-      ratings: [] as SQL[],
+    await copying;
+    const batch = lines;
+    const size = batched;
+    lines = emptyLines();
+    batched = 0;
+    // With two lanes, the case rows go on one and the rows derived from them on the other, so PostgreSQL
+    // maintains their indexes on both cores.
+    const copy = async (lane: postgres.ReservedSql, tables: readonly (typeof FACT_TABLES)[number][]) => {
+      for (const table of tables)
+        await copyInto(lane, `statistics.${table}`, COPY_COLUMNS[table], batch[table]);
     };
-    for (const s of batch) {
-      const c = childRows(gen, s);
-      all.invitations.push(...c.invitations);
-      all.deviations.push(...c.deviations);
-      all.followUps.push(...c.followUps);
-      all.ratings.push(...c.ratings);
-    }
-    for (const name of Object.keys(CHILD_TABLES) as (keyof typeof CHILD_TABLES)[]) {
-      const rows = all[name];
-      for (let i = 0; i < rows.length; i += 4000)
-        await db.execute(
-          sql`insert into ${CHILD_TABLES[name]} values ${sql.join(rows.slice(i, i + 4000), sql`, `)}`,
-        );
-    }
-    written += batch.length;
-    batch = [];
-    onProgress?.(written);
+    copying = (
+      second
+        ? Promise.all([copy(first, FACT_TABLES.slice(0, 1)), copy(second, FACT_TABLES.slice(1))])
+        : copy(first, FACT_TABLES)
+    ).then(() => {
+      written += size;
+      onProgress?.(written);
+    });
+    // A failed copy surfaces at the next await of `copying`; until then it must not count as unhandled.
+    copying.catch(() => {});
   };
   for (const s of states) {
     for (const k of contributions(s)) rollup.set(k, (rollup.get(k) ?? 0) + 1);
-    batch.push(s);
-    if (batch.length >= 2000) await flush();
+    caseLines(gen, s, lines);
+    batched += 1;
+    if (batched >= 10_000) await flush();
   }
   await flush();
-  const keys = [...rollup.keys()];
-  for (let i = 0; i < keys.length; i += 5000) {
-    const slice = keys.slice(i, i + 5000);
-    await db.execute(
-      sql`insert into ${ROLLUP_COLUMNS} values ${sql.join(
-        slice.map((k) => rollupTuple(gen, k, rollup.get(k) ?? 0)),
-        sql`, `,
-      )} on conflict (gen, grain, scope, stage, period, key, parent, age_band, trigger)
-        do update set n = funnel_rollup.n + excluded.n`,
+  await copying;
+  const rollupLines: string[] = [];
+  for (const [key, n] of rollup) {
+    // The key's fields are codes and ids (no separators or escapes), in the order of the COPY columns.
+    if (/[\\\t\n\r]/.test(key)) {
+      const k = parseRollupKey(key);
+      rollupLines.push(
+        copyLine([gen, k.grain, k.scope, k.stage, k.period, k.key, k.parent, k.ageBand, k.trigger, n]),
+      );
+    } else rollupLines.push(`${gen}\t${key.replaceAll('|', '\t')}\t${n}\n`);
+  }
+  const [existing] =
+    await first`select exists (select 1 from statistics.funnel_rollup where gen = ${gen}) as some`;
+  if (!existing?.some) {
+    const half = second ? Math.ceil(rollupLines.length / 2) : rollupLines.length;
+    await Promise.all([
+      copyInto(first, 'statistics.funnel_rollup', COPY_COLUMNS.funnel_rollup, rollupLines.slice(0, half)),
+      second &&
+        copyInto(second, 'statistics.funnel_rollup', COPY_COLUMNS.funnel_rollup, rollupLines.slice(half)),
+    ]);
+    return written;
+  }
+  // Into rollups that have rows already: stage the cells, then add them in one statement.
+  const columns = COPY_COLUMNS.funnel_rollup.join(', ');
+  await first.unsafe('begin');
+  try {
+    await first.unsafe(
+      'create temp table rollup_load (like statistics.funnel_rollup including defaults) on commit drop',
     );
+    await copyInto(first, 'rollup_load', COPY_COLUMNS.funnel_rollup, rollupLines);
+    await first.unsafe(`insert into statistics.funnel_rollup (${columns}) select ${columns} from rollup_load
+      on conflict (gen, scope, grain, key, period, parent, stage, age_band, trigger)
+      do update set n = funnel_rollup.n + excluded.n`);
+    await first.unsafe('commit');
+  } catch (err) {
+    await first.unsafe('rollback');
+    throw err;
   }
   return written;
 }

@@ -91,14 +91,3 @@ export function caseDims(f: Filter, withOrg = true): SQL {
   if (f.trigger) parts.push(sql`c.trigger = ${f.trigger}`);
   return sql.join(parts, sql` and `);
 }
-
-function lastDayOfMonth(date: string): string {
-  const [y, m] = date.split('-').map(Number) as [number, number];
-  const d = new Date(Date.UTC(y, m, 0));
-  return d.toISOString().slice(0, 10);
-}
-
-/** Whether the range starts on the first of a month and ends on the last day of one. */
-export function monthAligned(f: Filter): boolean {
-  return f.from.endsWith('-01') && lastDayOfMonth(f.to) === f.to;
-}

@@ -1,7 +1,9 @@
-// The SIP funnel per period: from the rollups when they cover the filter, else from the case facts.
+// The SIP funnel per period: from the rollups when they cover the filter, else from the facts of the cases it selects.
 import type { DbOrTx } from '@samsyn/db';
 import { type SQL, sql } from 'drizzle-orm';
-import { caseDims, type Filter, monthAligned, rangeBounds } from './filter.ts';
+import { ROLLUP_GRAINS, type RollupGrain, type RollupScope } from '../projection/case-state.ts';
+import { weekStart } from '../projection/stockholm.ts';
+import { caseDims, type Filter, rangeBounds } from './filter.ts';
 
 export interface FunnelPeriod {
   period: string;
@@ -9,7 +11,11 @@ export interface FunnelPeriod {
 }
 
 export interface Funnel {
-  source: 'rollup-day' | 'rollup-month' | 'rollup-org' | 'rollup-municipality' | 'facts';
+  /**
+   * Where the counts came from: a rollup scope, the stage facts (`stages`), both (whole months from the rollup, the
+   * edge days from the stage facts), or the case facts when asked for (the reference the others are checked against).
+   */
+  source: `rollup-${RollupScope}` | `rollup-${RollupScope}+stages` | 'stages' | 'facts';
   periods: FunnelPeriod[];
   total: Record<string, number>;
 }
@@ -25,20 +31,106 @@ const STAGE_COLUMNS: [string, string][] = [
   ['cancelled', 'cancelled_at'],
 ];
 
-export function funnelSource(f: Filter): Funnel['source'] {
-  const byOrg = Boolean(f.org || f.principal);
-  const byMunicipality = Boolean(f.municipality || f.region);
-  const monthly = (f.grain === 'month' || f.grain === 'year') && monthAligned(f);
-  if (!byOrg && !byMunicipality) return monthly ? 'rollup-month' : 'rollup-day';
-  if (monthly && byOrg && !byMunicipality) return 'rollup-org';
-  if (monthly && byMunicipality && !byOrg) return 'rollup-municipality';
-  return 'facts';
+/** A stretch of the range (inclusive calendar dates) read from one grain of the rollup, or from the stage facts. */
+export interface Piece {
+  grain: RollupGrain | 'stages';
+  from: string;
+  to: string;
 }
 
-export async function funnel(db: DbOrTx, gen: number, f: Filter): Promise<Funnel> {
-  const source = funnelSource(f);
+/**
+ * The rollup scope that answers a filter's dimensions, with its key and parent conditions. An organisation's principal
+ * is part of its id, so an organisation with a principal filter is the organisation (or nothing, if they differ).
+ */
+function rollupScope(
+  f: Filter,
+): { scope: RollupScope; key?: string; parent?: string; principalOfKey?: string } | undefined {
+  const { org, principal, municipality, region } = f;
+  const inRegion = region ? { parent: region } : {};
+  if (!org && !principal && !municipality)
+    return region ? { scope: 'region', key: region } : { scope: 'all' };
+  if (org && !municipality)
+    return { scope: 'org', key: org, ...inRegion, ...(principal ? { principalOfKey: principal } : {}) };
+  if (principal && !org && !municipality) return { scope: 'principal', key: principal, ...inRegion };
+  if (municipality && !org && !principal) return { scope: 'municipality', key: municipality, ...inRegion };
+  return undefined;
+}
+
+function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+function lastOfMonth(date: string): string {
+  const d = new Date(`${date.slice(0, 7)}-01T00:00:00Z`);
+  d.setUTCMonth(d.getUTCMonth() + 1, 0);
+  return d.toISOString().slice(0, 10);
+}
+
+/**
+ * Splits a range into whole `coarse` periods (weeks or months) and the days at either edge, so a funnel by week or
+ * month reads whole periods where it can and days only where the range cuts a period.
+ */
+export function splitRange(from: string, to: string, coarse: 'week' | 'month'): Piece[] {
+  const first =
+    coarse === 'week'
+      ? from === weekStart(from)
+        ? from
+        : addDays(weekStart(from), 7)
+      : from.endsWith('-01')
+        ? from
+        : addDays(lastOfMonth(from), 1);
+  const lastStart = coarse === 'week' ? weekStart(to) : `${to.slice(0, 7)}-01`;
+  const periodEnd = coarse === 'week' ? addDays(lastStart, 6) : lastOfMonth(to);
+  const last = periodEnd === to ? to : addDays(lastStart, -1);
+  if (first > last) return [{ grain: 'day', from, to }];
+  const pieces: Piece[] = [];
+  if (from < first) pieces.push({ grain: 'day', from, to: addDays(first, -1) });
+  pieces.push({ grain: coarse, from: first, to: last });
+  if (last < to) pieces.push({ grain: 'day', from: addDays(last, 1), to });
+  return pieces;
+}
+
+/**
+ * The pieces that answer a filter: all cases and a region from their rollups at every grain; a principal, municipality
+ * or organisation from its month rollup for whole months and its stage facts for the rest; any other combination
+ * from the stage facts alone.
+ */
+export function funnelPieces(f: Filter): { scope?: RollupScope; pieces: Piece[] } {
+  const target = rollupScope(f);
+  const whole: Piece[] = [{ grain: 'stages', from: f.from, to: f.to }];
+  if (!target) return { pieces: whole };
+  const grains = ROLLUP_GRAINS[target.scope];
+  const dayGrain = grains.includes('day');
+  if (f.grain === 'day')
+    return dayGrain
+      ? { scope: target.scope, pieces: [{ grain: 'day', from: f.from, to: f.to }] }
+      : { pieces: whole };
+  const coarse = f.grain === 'week' ? 'week' : 'month';
+  if (!grains.includes(coarse)) return { pieces: whole };
+  const pieces = splitRange(f.from, f.to, coarse).map((p) =>
+    p.grain === 'day' && !dayGrain ? { ...p, grain: 'stages' as const } : p,
+  );
+  if (pieces.every((p) => p.grain === 'stages')) return { pieces: whole };
+  return { scope: target.scope, pieces };
+}
+
+export function funnelSource(f: Filter): Funnel['source'] {
+  const { scope, pieces } = funnelPieces(f);
+  if (!scope) return 'stages';
+  return pieces.some((p) => p.grain === 'stages') ? `rollup-${scope}+stages` : `rollup-${scope}`;
+}
+
+export async function funnel(
+  db: DbOrTx,
+  gen: number,
+  f: Filter,
+  options: { source?: 'facts' } = {},
+): Promise<Funnel> {
+  const source = options.source === 'facts' ? 'facts' : funnelSource(f);
   const rows = (await db.execute(
-    source === 'facts' ? factsQuery(gen, f) : rollupQuery(gen, f, source),
+    source === 'facts' ? factsQuery(gen, f) : piecesQuery(gen, f, funnelPieces(f).pieces),
   )) as unknown as { stage: string; period: string; n: number }[];
   const byPeriod = new Map<string, Record<string, number>>();
   const total: Record<string, number> = {};
@@ -55,33 +147,48 @@ export async function funnel(db: DbOrTx, gen: number, f: Filter): Promise<Funnel
   return { source, periods, total };
 }
 
-function rollupQuery(gen: number, f: Filter, source: Exclude<Funnel['source'], 'facts'>): SQL {
-  const parts: SQL[] = [sql`gen = ${gen}`];
-  if (source === 'rollup-day') {
-    parts.push(sql`grain = 'day' and scope = 'all'`);
-  } else if (source === 'rollup-month') {
-    parts.push(sql`grain = 'month' and scope = 'all'`);
-  } else if (source === 'rollup-org') {
-    parts.push(sql`grain = 'month' and scope = 'org'`);
-    if (f.org) parts.push(sql`key = ${f.org}`);
-    if (f.principal) parts.push(sql`parent = ${f.principal}`);
-  } else {
-    parts.push(sql`grain = 'month' and scope = 'municipality'`);
-    if (f.municipality) parts.push(sql`key = ${f.municipality}`);
-    if (f.region) parts.push(sql`parent = ${f.region}`);
-  }
-  parts.push(sql`period between ${f.from}::date and ${f.to}::date`);
+/** Conditions on stage_fact for the case dimensions. */
+function stageDims(f: Filter): SQL[] {
+  const parts: SQL[] = [];
+  if (f.org) parts.push(sql`requester_org = ${f.org}`);
+  if (f.principal) parts.push(sql`principal = ${f.principal}`);
+  if (f.municipality) parts.push(sql`municipality = ${f.municipality}`);
+  if (f.region) parts.push(sql`region = ${f.region}`);
   if (f.ageBand) parts.push(sql`age_band = ${f.ageBand}`);
   if (f.trigger) parts.push(sql`trigger = ${f.trigger}`);
+  return parts;
+}
+
+/** One range scan per piece (a rollup's key then period, or a stage-fact index's dimension then day), summed. */
+function piecesQuery(gen: number, f: Filter, pieces: Piece[]): SQL {
+  const target = rollupScope(f);
+  const scans = sql.join(
+    pieces.map((p) => {
+      const range = sql`between ${p.from}::date and ${p.to}::date`;
+      if (p.grain === 'stages')
+        return sql`select stage, day as period, count(*)::int as n from statistics.stage_fact
+          where ${sql.join([sql`gen = ${gen}`, ...stageDims(f)], sql` and `)} and day ${range}
+          group by stage, day`;
+      if (!target) throw new Error('piecesQuery: a rollup piece without a rollup scope');
+      const where: SQL[] = [sql`gen = ${gen}`, sql`scope = ${target.scope}`, sql`key = ${target.key ?? ''}`];
+      if (target.parent) where.push(sql`parent = ${target.parent}`);
+      if (target.principalOfKey) where.push(sql`split_part(key, '-', 1) = ${target.principalOfKey}`);
+      if (f.ageBand) where.push(sql`age_band = ${f.ageBand}`);
+      if (f.trigger) where.push(sql`trigger = ${f.trigger}`);
+      return sql`select stage, period, n from statistics.funnel_rollup
+        where ${sql.join(where, sql` and `)} and grain = ${p.grain} and period ${range}`;
+    }),
+    sql` union all `,
+  );
   return sql`select stage, to_char(date_trunc(${f.grain}, period::timestamp), 'YYYY-MM-DD') as period,
       sum(n)::int as n
-    from statistics.funnel_rollup where ${sql.join(parts, sql` and `)}
+    from (${scans}) r
     group by 1, 2 having sum(n) <> 0`;
 }
 
 /**
- * The facts path: one pass over the cases the dimension filter selects (via its index), each case unnested into
- * its stage times, so the cost follows the size of the filtered population rather than the number of stages.
+ * The case facts: one pass over the cases the filter selects, each unnested into its stage times and bucketed by
+ * PostgreSQL's own Stockholm calendar. Independent of the rollups and stage facts, which tests check against it.
  */
 function factsQuery(gen: number, f: Filter): SQL {
   const { start, end } = rangeBounds(f);

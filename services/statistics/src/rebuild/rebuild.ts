@@ -1,7 +1,13 @@
 // Rebuilds every projection from the JetStream history into a new generation, while the live one keeps serving;
 // then catches up and swaps under a lock the live consumers share, so no event is lost or counted in a retired one.
 import type { Bus } from '@samsyn/bus';
-import { definitionForType, events, fromHeaders, type StreamName } from '@samsyn/contracts';
+import {
+  definitionForType,
+  events,
+  fromHeaders,
+  type HeaderLookup,
+  type StreamName,
+} from '@samsyn/contracts';
 import type { Db, DbOrTx } from '@samsyn/db';
 import { sql } from 'drizzle-orm';
 import { DeliverPolicy, type JsMsg } from 'nats';
@@ -14,7 +20,7 @@ import {
   type ProjectedEvent,
 } from '../projection/case-state.ts';
 import { PROJECTED_STREAMS } from '../projection/consumers.ts';
-import { applyToGeneration, SWAP_LOCK, writeBulk } from '../projection/store.ts';
+import { applyToGeneration, FACT_TABLES, SWAP_LOCK, writeBulk } from '../projection/store.ts';
 
 export interface RebuildProgress {
   phase: 'reading' | 'writing' | 'swapping' | 'done';
@@ -46,9 +52,47 @@ const NAME_OF = new Map<string, ProjectedEvent>(
   PROJECTED_EVENTS.map((name) => [events[name].type, name] as const),
 );
 
+type RawMessage = { msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } } };
+
+/**
+ * The header block of a message as nats.js received it, or undefined when its internals are not the expected shape.
+ * nats.js turns headers into a map on first access, which took more CPU than JSON parsing and validation together;
+ * the rebuild reads a few headers of every message in the history, so it scans the block itself.
+ */
+export function rawHeaderBlock(msg: JsMsg): Uint8Array | null | undefined {
+  const inner = (msg as unknown as RawMessage).msg;
+  const data = inner?._rdata;
+  const hdr = inner?._msg?.hdr;
+  if (!(data instanceof Uint8Array) || typeof hdr !== 'number') return undefined;
+  return hdr > -1 ? data.subarray(0, hdr) : null;
+}
+
+/** Looks up headers the way `msg.headers.get` does (exact name, first value), from one pass over the block. */
+export function headerLookup(msg: JsMsg, decoder = new TextDecoder()): HeaderLookup {
+  const block = rawHeaderBlock(msg);
+  if (block === undefined) return (name) => msg.headers?.get(name) || undefined;
+  const values = new Map<string, string>();
+  if (block) {
+    const text = decoder.decode(block);
+    // The first line is the status line (NATS/1.0), then `name: value` lines.
+    let end = text.indexOf('\r\n');
+    while (end >= 0) {
+      const start = end + 2;
+      end = text.indexOf('\r\n', start);
+      const line = end < 0 ? text.slice(start) : text.slice(start, end);
+      const colon = line.indexOf(':');
+      if (colon > 0) {
+        const name = line.slice(0, colon);
+        if (!values.has(name)) values.set(name, line.slice(colon + 1).trim());
+      }
+    }
+  }
+  return (name) => values.get(name) || undefined;
+}
+
 /** The statistics event in one stream message, or undefined for events statistics does not read or cannot parse. */
 export function decode(msg: JsMsg, decoder = new TextDecoder()): AnyProjected | undefined {
-  const envelope = fromHeaders((h) => msg.headers?.get(h) || undefined);
+  const envelope = fromHeaders(headerLookup(msg, decoder));
   if (!envelope.ok) return undefined;
   const name = NAME_OF.get(envelope.attrs.type);
   const def = definitionForType(envelope.attrs.type);
@@ -78,8 +122,8 @@ async function lastSequences(bus: Bus): Promise<Map<StreamName, number>> {
 }
 
 /**
- * Reads stream messages with sequence in (after, upTo] in order, through an ordered consumer fetched in large
- * batches (twice the rate of a consume() loop on this machine).
+ * Reads stream messages with sequence in (after, upTo] in order, through an ordered consumer that keeps a large
+ * buffer of messages on the way and hands each to a callback (no promise per message).
  */
 async function readRange(
   bus: Bus,
@@ -89,31 +133,59 @@ async function readRange(
   onMessage: (msg: JsMsg) => void,
 ): Promise<void> {
   if (upTo <= after) return;
-  const consumer = await bus.js.consumers.get(bus.naming.stream(stream), {
+  const name = bus.naming.stream(stream);
+  const consumer = await bus.js.consumers.get(name, {
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: after + 1,
   });
   let last = after;
-  let empty = 0;
-  while (last < upTo) {
-    const batch = await consumer.fetch({ max_messages: Math.min(10_000, upTo - last), expires: 5000 });
-    let got = 0;
-    for await (const msg of batch) {
-      got += 1;
-      last = msg.info.streamSequence;
-      onMessage(msg);
-      if (last >= upTo) break;
+  let settle: (err?: unknown) => void = () => {};
+  const finished = new Promise<void>((resolve, reject) => {
+    settle = (err) => (err === undefined ? resolve() : reject(err));
+  });
+  const messages = await consumer.consume({
+    max_messages: READ_BUFFER,
+    callback: (msg) => {
+      const seq = msg.info.streamSequence;
+      if (last >= upTo) return;
+      // Past the end (what was left of the range was deleted meanwhile): the range is done.
+      if (seq > upTo) return settle();
+      last = seq;
+      try {
+        onMessage(msg);
+      } catch (err) {
+        return settle(err);
+      }
+      if (last >= upTo) settle();
+    },
+  });
+  // Nothing arriving for a while: done if the rest of the range was deleted, an error if it is there but not coming.
+  let seen = last;
+  let idle = 0;
+  const watchdog = setInterval(() => {
+    if (last !== seen) {
+      seen = last;
+      idle = 0;
+      return;
     }
-    // A fetch can come back empty on a busy server; only repeated empty fetches mean the rest was deleted.
-    empty = got === 0 ? empty + 1 : 0;
-    if (empty >= 3) {
-      const info = await bus.jsm.streams.info(bus.naming.stream(stream));
-      if (info.state.last_seq <= last || info.state.messages === 0) break;
-      if (empty >= 20)
-        throw new Error(`rebuild: ${stream} stopped delivering at sequence ${last} of ${upTo}`);
-    }
+    idle += 1;
+    if (idle < 3) return;
+    bus.jsm.streams.info(name).then((info) => {
+      if (info.state.last_seq <= last || info.state.messages === 0) settle();
+      else if (idle >= 20)
+        settle(new Error(`rebuild: ${stream} stopped delivering at sequence ${last} of ${upTo}`));
+    }, settle);
+  }, 1000);
+  try {
+    await finished;
+  } finally {
+    clearInterval(watchdog);
+    await messages.close();
   }
 }
+
+/** Messages the reading consumer asks for ahead (a few MB of small events). */
+const READ_BUFFER = 20_000;
 
 export async function rebuild(options: {
   db: Db;
@@ -218,14 +290,7 @@ export async function rebuild(options: {
   }
 }
 
-const PROJECTION_TABLES = [
-  'case_fact',
-  'invitation_fact',
-  'deviation_fact',
-  'follow_up_fact',
-  'rating_fact',
-  'funnel_rollup',
-];
+const PROJECTION_TABLES = [...FACT_TABLES, 'funnel_rollup'];
 
 async function dropGeneration(db: DbOrTx, gen: number): Promise<void> {
   for (const table of PROJECTION_TABLES)
