@@ -37,8 +37,9 @@ export function projectionConsumers(options: {
         inbox,
         log: options.log,
         handlers,
-        // One case's events must not overtake each other's row lock forever; a few at a time is plenty.
-        concurrency: 4,
+        // One lane per stream: every event adds to the same all-cases rollup rows, so parallel transactions would
+        // only wait on (or deadlock over) those rows; one lane applies what queued in one transaction instead.
+        concurrency: 1,
         ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
       }),
   );

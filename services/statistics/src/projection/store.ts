@@ -2,7 +2,7 @@
 // write back, adjust the rollups by the difference), or in bulk for a rebuild.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Db, DbOrTx } from '@samsyn/db';
+import { type Db, type DbOrTx, pipeline as together } from '@samsyn/db';
 import { type SQL, sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import {
@@ -22,20 +22,26 @@ import {
 /** Live writers hold this shared; the swap holds it exclusively, so no event lands in a retired generation. */
 export const SWAP_LOCK = 730_108;
 
-export async function liveGeneration(tx: DbOrTx): Promise<number> {
-  const rows = (await tx.execute(
-    sql`select id from statistics.generation where status = 'live' order by id desc limit 1`,
-  )) as unknown as { id: number }[];
-  const id = rows[0]?.id;
+const LIVE_GENERATION = sql`select id from statistics.generation where status = 'live' order by id desc limit 1`;
+
+function generationOf(rows: unknown): number {
+  const id = (rows as { id: number }[])[0]?.id;
   if (id === undefined) throw new Error('no live statistics generation; migrations seed one');
   return id;
 }
 
+export async function liveGeneration(tx: DbOrTx): Promise<number> {
+  return generationOf(await tx.execute(LIVE_GENERATION));
+}
+
 /** Applies one event to the live generation inside `tx` (the consumer's inbox transaction). */
 export async function applyLive(tx: DbOrTx, caseId: string, event: AnyProjected): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock_shared(${SWAP_LOCK})`);
-  const gen = await liveGeneration(tx);
-  await applyToGeneration(tx, gen, caseId, event);
+  // The swap lock and the live generation in one round trip.
+  const [, live] = await together([
+    () => tx.execute(sql`select pg_advisory_xact_lock_shared(${SWAP_LOCK})`),
+    () => tx.execute(LIVE_GENERATION),
+  ]);
+  await applyToGeneration(tx, generationOf(live), caseId, event);
 }
 
 export async function applyToGeneration(
@@ -44,18 +50,23 @@ export async function applyToGeneration(
   caseId: string,
   event: AnyProjected,
 ): Promise<void> {
-  await tx.execute(
-    sql`insert into statistics.case_fact (gen, case_id, state) values (${gen}, ${caseId}, ${JSON.stringify(emptyCase(caseId))}::jsonb) on conflict do nothing`,
-  );
-  const rows = (await tx.execute(
-    sql`select state from statistics.case_fact where gen = ${gen} and case_id = ${caseId} for update`,
-  )) as unknown as { state: CaseState }[];
-  const before = rows[0]?.state ?? emptyCase(caseId);
+  // Make sure the row exists, then lock and read it: one round trip.
+  const [, locked] = await together([
+    () =>
+      tx.execute(
+        sql`insert into statistics.case_fact (gen, case_id, state) values (${gen}, ${caseId}, ${JSON.stringify(emptyCase(caseId))}::jsonb) on conflict do nothing`,
+      ),
+    () =>
+      tx.execute(
+        sql`select state from statistics.case_fact where gen = ${gen} and case_id = ${caseId} for update`,
+      ),
+  ]);
+  const before = (locked as unknown as { state: CaseState }[])[0]?.state ?? emptyCase(caseId);
   const after = applyEvent(before, event);
   if (JSON.stringify(after) === JSON.stringify(before)) return;
-  await writeCase(tx, gen, after);
   const delta = rollupDelta(before, after);
-  if (delta.size > 0) await addToRollups(tx, gen, delta);
+  // The case's rows and the rollups' difference, written together: one round trip.
+  await together([...caseWrites(tx, gen, after), ...(delta.size > 0 ? [rollupWrite(tx, gen, delta)] : [])]);
 }
 
 function caseColumns(gen: number, s: CaseState): SQL {
@@ -111,37 +122,46 @@ const CHILD_TABLES = {
   ratings: sql.raw('statistics.rating_fact (gen, rating_id, case_id, rating, at)'),
 } as const;
 
-async function writeCase(tx: DbOrTx, gen: number, s: CaseState): Promise<void> {
-  await tx.execute(
-    sql`insert into statistics.case_fact ${CASE_COLUMNS} values ${caseColumns(gen, s)}
-      on conflict (gen, case_id) do update set ${CASE_UPDATE}`,
-  );
+/** The statements that write a case's rows (each a thunk, to send together), in the order they must run. */
+function caseWrites(tx: DbOrTx, gen: number, s: CaseState): (() => PromiseLike<unknown>)[] {
+  const writes: (() => PromiseLike<unknown>)[] = [
+    () =>
+      tx.execute(
+        sql`insert into statistics.case_fact ${CASE_COLUMNS} values ${caseColumns(gen, s)}
+          on conflict (gen, case_id) do update set ${CASE_UPDATE}`,
+      ),
+  ];
   const children = childRows(gen, s);
   // The rows derived from the case (every fact table after case_fact) are replaced whole.
   for (const table of FACT_TABLES.slice(1))
-    await tx.execute(
-      sql`delete from ${sql.raw(`statistics.${table}`)} where gen = ${gen} and case_id = ${s.caseId}`,
+    writes.push(() =>
+      tx.execute(
+        sql`delete from ${sql.raw(`statistics.${table}`)} where gen = ${gen} and case_id = ${s.caseId}`,
+      ),
     );
   for (const name of Object.keys(CHILD_TABLES) as (keyof typeof CHILD_TABLES)[]) {
     const rows = children[name];
     if (rows.length > 0)
-      await tx.execute(sql`insert into ${CHILD_TABLES[name]} values ${sql.join(rows, sql`, `)}`);
+      writes.push(() => tx.execute(sql`insert into ${CHILD_TABLES[name]} values ${sql.join(rows, sql`, `)}`));
   }
   const stages = stageFactRows(gen, s);
   if (stages.length > 0)
-    await tx.execute(
-      sql`insert into ${sql.raw(`statistics.stage_fact (${COPY_COLUMNS.stage_fact.join(', ')})`)}
-        values ${sql.join(
-          stages.map(
-            (row) =>
-              sql`(${sql.join(
-                row.map((v) => sql`${v}`),
-                sql`, `,
-              )})`,
-          ),
-          sql`, `,
-        )}`,
+    writes.push(() =>
+      tx.execute(
+        sql`insert into ${sql.raw(`statistics.stage_fact (${COPY_COLUMNS.stage_fact.join(', ')})`)}
+          values ${sql.join(
+            stages.map(
+              (row) =>
+                sql`(${sql.join(
+                  row.map((v) => sql`${v}`),
+                  sql`, `,
+                )})`,
+            ),
+            sql`, `,
+          )}`,
+      ),
     );
+  return writes;
 }
 
 /** The stage-fact rows of a case, in the order of `COPY_COLUMNS.stage_fact`. */
@@ -171,16 +191,17 @@ const ROLLUP_COLUMNS = sql.raw(
   'statistics.funnel_rollup (gen, grain, scope, stage, period, key, parent, age_band, trigger, n)',
 );
 
-async function addToRollups(tx: DbOrTx, gen: number, delta: Map<string, number>): Promise<void> {
+function rollupWrite(tx: DbOrTx, gen: number, delta: Map<string, number>): () => PromiseLike<unknown> {
   // Sorted, so concurrent writers lock rollup rows in one order and cannot deadlock on them.
   const keys = [...delta.keys()].sort();
-  await tx.execute(
-    sql`insert into ${ROLLUP_COLUMNS} values ${sql.join(
-      keys.map((k) => rollupTuple(gen, k, delta.get(k) ?? 0)),
-      sql`, `,
-    )} on conflict (gen, scope, grain, key, period, parent, stage, age_band, trigger)
+  return () =>
+    tx.execute(
+      sql`insert into ${ROLLUP_COLUMNS} values ${sql.join(
+        keys.map((k) => rollupTuple(gen, k, delta.get(k) ?? 0)),
+        sql`, `,
+      )} on conflict (gen, scope, grain, key, period, parent, stage, age_band, trigger)
       do update set n = funnel_rollup.n + excluded.n`,
-  );
+    );
 }
 
 type PgClient = postgres.Sql | postgres.ReservedSql;
