@@ -74,7 +74,7 @@ export async function openLoop(
   seconds: number,
   rate: number,
   /** Returns nothing (its latency is until it resolves) or its own latency in ms, measured from `started`. */
-  op: (i: number, started: number) => Promise<void | number>,
+  op: (i: number, started: number) => Promise<unknown>,
 ): Promise<Sample> {
   const latencies: number[] = [];
   let failed = 0;

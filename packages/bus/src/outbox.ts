@@ -5,6 +5,7 @@ import type { Db, DbOrTx } from '@samsyn/db';
 import { and, asc, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Bus, BusLog } from './bus.ts';
+import { PollLoop } from './poll-loop.ts';
 import type { OutboxTable } from './tables.ts';
 import { currentTraceparent } from './trace-context.ts';
 
@@ -72,29 +73,47 @@ export interface RelayOptions {
  * back and the rows are tried again with backoff; JetStream's duplicate window absorbs a re-publish after a crash.
  */
 export class OutboxRelay {
-  private running = false;
-  private wake: (() => void) | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly loop: PollLoop;
   private failures = 0;
   private lastSweep = 0;
 
-  constructor(private readonly options: RelayOptions) {}
+  constructor(private readonly options: RelayOptions) {
+    this.loop = new PollLoop({
+      work: async () => {
+        const published = await this.drainOnce();
+        if (published > 0) options.log.debug({ published }, 'outbox relayed');
+        // Drained: nothing was left waiting when the last batch came back short.
+        if (published > 0 || this.failures > 0) options.onBacklog?.(0);
+        this.failures = 0;
+        await this.sweep();
+        return 0; // drainOnce emptied the outbox; the next round is the next kick or tick
+      },
+      pollMs: options.pollMs ?? 1000,
+      onError: async (err) => {
+        this.failures += 1;
+        const delay = Math.min(250 * 2 ** Math.min(this.failures, 5), 8000);
+        options.log.warn(
+          { err: err.message, retryInMs: delay },
+          'outbox relay could not publish; will retry',
+        );
+        // While publishing fails the backlog is what operators need to see grow (the backlog alert).
+        await this.backlog().catch(() => undefined);
+        return delay;
+      },
+    });
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Wakes the relay now (after a commit that wrote to the outbox). */
   kick(): void {
-    this.wake?.();
+    this.loop.kick();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Publishes until the outbox is empty or a publish fails; returns how many were published. */
@@ -104,39 +123,6 @@ export class OutboxRelay {
       const n = await this.publishBatch();
       total += n;
       if (n < (this.options.batchSize ?? 256)) return total;
-    }
-  }
-
-  private async run(): Promise<void> {
-    const pollMs = this.options.pollMs ?? 1000;
-    while (this.running) {
-      let delay = pollMs;
-      try {
-        const published = await this.drainOnce();
-        if (published > 0) this.options.log.debug({ published }, 'outbox relayed');
-        // Drained: nothing was left waiting when the last batch came back short.
-        if (published > 0 || this.failures > 0) this.options.onBacklog?.(0);
-        this.failures = 0;
-        await this.sweep();
-      } catch (err) {
-        this.failures += 1;
-        delay = Math.min(250 * 2 ** Math.min(this.failures, 5), 8000);
-        this.options.log.warn(
-          { err: (err as Error).message, retryInMs: delay },
-          'outbox relay could not publish; will retry',
-        );
-        // While publishing fails the backlog is what operators need to see grow (the backlog alert).
-        await this.backlog().catch(() => undefined);
-      }
-      if (!this.running) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
     }
   }
 

@@ -1,7 +1,7 @@
 // Fires due timers from the database, so deadlines survive restarts.
 
 import type { Bus } from '@samsyn/bus';
-import { enqueue } from '@samsyn/bus';
+import { enqueue, PollLoop } from '@samsyn/bus';
 import { events } from '@samsyn/contracts';
 import type { Db, Tx } from '@samsyn/db';
 import type { Logger } from '@samsyn/platform';
@@ -42,24 +42,28 @@ const ENDED = new Set(['closed', 'cancelled']);
  * (the case ended, the invitation was answered, the meeting moved) is cancelled instead of fired.
  */
 export class TimerLoop {
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly loop: PollLoop;
 
-  constructor(readonly options: TimerLoopOptions) {}
+  constructor(readonly options: TimerLoopOptions) {
+    this.loop = new PollLoop({
+      work: async () => {
+        const fired = await this.fireDue();
+        if (fired > 0) options.log.info({ fired }, 'deadlines fired');
+        return 0; // fireDue fires everything due; the next round is the next tick
+      },
+      pollMs: options.config.TIMER_POLL_MS,
+      // The timers stay unfired in the database; the next tick tries again.
+      onError: (err) => options.log.warn({ err: err.message }, 'firing due timers failed; will retry'),
+    });
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Stops polling and waits for a tick in progress to commit or roll back. */
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
-    this.loop = undefined;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Fires everything due now; returns how many timers fired. */
@@ -70,28 +74,6 @@ export class TimerLoop {
       const { seen, fired: n } = await this.fireBatch(batchSize);
       fired += n;
       if (seen < batchSize) return fired;
-    }
-  }
-
-  private async run(): Promise<void> {
-    const { log, config } = this.options;
-    while (this.running) {
-      try {
-        const fired = await this.fireDue();
-        if (fired > 0) log.info({ fired }, 'deadlines fired');
-      } catch (err) {
-        // The timers stay unfired in the database; the next tick tries again.
-        log.warn({ err: (err as Error).message }, 'firing due timers failed; will retry');
-      }
-      if (!this.running) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, config.TIMER_POLL_MS);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
     }
   }
 

@@ -1,5 +1,7 @@
 // Sends the queued e-mails over SMTP (nodemailer): one per notification, or one digest per address; a failure is
 // retried with backoff and, after the last try, marked failed on the notification. Nothing is lost: rows stay.
+
+import { PollLoop } from '@samsyn/bus';
 import type { Db } from '@samsyn/db';
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import nodemailer, { type Transporter } from 'nodemailer';
@@ -28,9 +30,7 @@ type Delivery = typeof emailDeliveries.$inferSelect;
 
 export class Mailer {
   private readonly transport: Transporter | undefined;
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly loop: PollLoop;
 
   constructor(private readonly options: MailerOptions) {
     this.transport = options.smtpUrl
@@ -40,6 +40,11 @@ export class Mailer {
           socketTimeout: 10_000,
         } as never)
       : undefined;
+    this.loop = new PollLoop({
+      work: () => this.sendDue(),
+      pollMs: options.pollMs,
+      onError: (err) => options.log.error({ err: err.message }, 'e-mail worker failed; will retry'),
+    });
   }
 
   get enabled(): boolean {
@@ -47,41 +52,16 @@ export class Mailer {
   }
 
   start(): void {
-    if (!this.transport || this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    if (this.transport) this.loop.start();
   }
 
   kick(): void {
-    this.wake?.();
+    this.loop.kick();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
     this.transport?.close();
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      try {
-        while (this.running && (await this.sendDue()) > 0) {
-          // Keep going while there is due work.
-        }
-      } catch (err) {
-        this.options.log.error({ err: (err as Error).message }, 'e-mail worker failed; will retry');
-      }
-      if (!this.running) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.pollMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
   }
 
   /** Sends one batch of due e-mails; returns how many deliveries it settled (sent, retried or failed). */

@@ -1,6 +1,8 @@
 // Delivers subscription notifications to record systems' rest-hook endpoints: handshake on creation, events in
 // order, heartbeats when idle; failures back off, repeated ones set status error, and a success heals it. Pending
 // events live in PostgreSQL, so a restarted service resumes where it stopped.
+
+import { PollLoop } from '@samsyn/bus';
 import type { Db } from '@samsyn/db';
 import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import {
@@ -33,47 +35,26 @@ const LEASE_MS = 120_000;
 const IDLE_MS = 3_600_000;
 
 export class SubscriptionDeliverer {
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly loop: PollLoop;
 
-  constructor(private readonly options: DelivererOptions) {}
+  constructor(private readonly options: DelivererOptions) {
+    this.loop = new PollLoop({
+      work: () => this.deliverDue(),
+      pollMs: options.pollMs,
+      onError: (err) => options.log.error({ err: err.message }, 'subscription delivery failed; will retry'),
+    });
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   kick(): void {
-    this.wake?.();
+    this.loop.kick();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      try {
-        while (this.running && (await this.deliverDue()) > 0) {
-          // More is due.
-        }
-      } catch (err) {
-        this.options.log.error({ err: (err as Error).message }, 'subscription delivery failed; will retry');
-      }
-      if (!this.running) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.pollMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Claims due subscriptions and posts one notification to each; returns how many it handled. */
