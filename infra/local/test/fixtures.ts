@@ -18,7 +18,8 @@ export function draftPlan(caseId: string): Record<string, unknown> {
   };
 }
 
-export function consentFor(caseId: string): Record<string, unknown> {
+/** The person's consent for the case, covering PARTICIPANTS until `until`. */
+export function consentFor(caseId: string, until = '2027-11-20'): Record<string, unknown> {
   const person = { system: 'http://electronichealth.se/identifier/personnummer', value: '191212121212' };
   return {
     resourceType: 'Consent',
@@ -39,7 +40,7 @@ export function consentFor(caseId: string): Record<string, unknown> {
     policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
     provision: {
       type: 'permit',
-      period: { start: '2026-11-20', end: '2027-11-20' },
+      period: { start: '2026-11-20', end: until },
       actor: PARTICIPANTS.map((org) => ({
         role: {
           coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }],

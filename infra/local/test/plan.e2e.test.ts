@@ -7,7 +7,6 @@ import {
   eventually,
   type FhirPeer,
   type Harness,
-  HSA,
   ORGS,
   sipCarePlan,
   sipInitiative,
@@ -16,10 +15,10 @@ import {
 } from '@samsyn/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_FACTORIES } from '../src/samsyn.ts';
+import { consentFor } from './fixtures.ts';
 
 let h: Harness;
 let peer: FhirPeer;
-const PARTICIPANTS = [ORGS.regionWard, ORGS.municipalityHomeCare, ORGS.municipalitySocial];
 
 beforeAll(async () => {
   peer = await startFhirPeer();
@@ -37,38 +36,6 @@ afterAll(async () => {
   await peer?.close();
 });
 
-function consentFor(caseId: string): Record<string, unknown> {
-  const person = { system: 'http://electronichealth.se/identifier/personnummer', value: '191212121212' };
-  return {
-    resourceType: 'Consent',
-    extension: [
-      {
-        url: 'https://samsyn.se/fhir/StructureDefinition/sip-case',
-        valueReference: { reference: `Task/${caseId}` },
-      },
-    ],
-    status: 'active',
-    scope: {
-      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }],
-    },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { identifier: person },
-    dateTime: '2026-11-20T09:00:00+01:00',
-    performer: [{ identifier: person }],
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision: {
-      type: 'permit',
-      period: { start: '2026-11-20', end: '2030-11-20' },
-      actor: PARTICIPANTS.map((org) => ({
-        role: {
-          coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }],
-        },
-        reference: { identifier: { system: HSA, value: org } },
-      })),
-    },
-  };
-}
-
 /** An initiative and the person's consent, as the record systems send them. */
 async function consentedCase(identifier: string): Promise<{ task: Task; consent: Consent }> {
   const res = await h.request('/fhir/Task', {
@@ -83,7 +50,7 @@ async function consentedCase(identifier: string): Promise<{ task: Task; consent:
       const c = await h.request('/fhir/Consent', {
         method: 'POST',
         org: ORGS.regionWard,
-        body: JSON.stringify(consentFor(task.id as string)),
+        body: JSON.stringify(consentFor(task.id as string, '2030-11-20')),
       });
       if (c.status === 403 || c.status === 404 || c.status === 422) return undefined;
       expect(c.status, await c.clone().text()).toBe(201);
