@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planTimers } from '../src/db/schema.ts';
 import { PlanTimerWorker } from '../src/deadlines/timers.ts';
 import { createPlanStoreService } from '../src/service.ts';
-import { consentedCase, daysFromNow, fhir, published, sipPlan } from './support.ts';
+import { consentedCase, createPlan, daysFromNow, fhir, published, sipPlan } from './support.ts';
 
 /** A logger that drops everything, for workers a test drives itself. */
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
@@ -51,14 +51,7 @@ async function unfired(planId: string) {
 describe('plan deadlines', () => {
   it('reminds the lead 7 days before the follow-up, flags it overdue after, and flags a late activity to its unit — once each', async () => {
     const c = await consentedCase(h);
-    const plan = await fhir<CarePlan>(
-      await h.request('/fhir/CarePlan', {
-        method: 'POST',
-        org: ORGS.regionWard,
-        body: JSON.stringify(sipPlan(c.caseId)),
-      }),
-      201,
-    );
+    const plan = await createPlan(h, sipPlan(c.caseId));
     const due = daysFromNow(90);
     const timers = await unfired(plan.id as string);
     expect(timers.map((t) => t.kind).sort()).toEqual([
@@ -93,14 +86,7 @@ describe('plan deadlines', () => {
 
   it('moves the follow-up timers with a new follow-up date, and drops them all when the plan closes', async () => {
     const c = await consentedCase(h);
-    const plan = await fhir<CarePlan>(
-      await h.request('/fhir/CarePlan', {
-        method: 'POST',
-        org: ORGS.regionWard,
-        body: JSON.stringify(sipPlan(c.caseId)),
-      }),
-      201,
-    );
+    const plan = await createPlan(h, sipPlan(c.caseId));
     const next = daysFromNow(150);
     await fhir<CarePlan>(
       await h.request(`/fhir/CarePlan/${plan.id}/$follow-up`, {

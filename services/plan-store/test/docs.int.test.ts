@@ -7,7 +7,7 @@ import type { Bundle, CarePlan, OperationOutcome } from '@samsyn/fhir';
 import { assertValidFhir, type Harness, ORGS, startHarness } from '@samsyn/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlanStoreService } from '../src/service.ts';
-import { consentedCase, fhir, sipPlan } from './support.ts';
+import { consentedCase, createPlan, fhir, sipPlan } from './support.ts';
 
 const DIR = fileURLToPath(new URL('../../../docs/examples/careplan/', import.meta.url));
 const UPDATE = process.env.UPDATE_DOCS === '1';
@@ -49,14 +49,7 @@ describe('the documented examples', () => {
     const request = UPDATE
       ? sipPlan(c.caseId, { followUp: '2030-06-28' })
       : withCase(example('careplan-create.json'), c.caseId);
-    const created = await fhir<CarePlan>(
-      await h.request('/fhir/CarePlan', {
-        method: 'POST',
-        org: ORGS.regionWard,
-        body: JSON.stringify(request),
-      }),
-      201,
-    );
+    const created = await createPlan(h, request);
     const ids = { [c.caseId]: DOC_CASE, [created.id as string]: DOC_PLAN };
     save('careplan-create.json', request, ids);
     save('careplan-created.json', created, ids);

@@ -7,21 +7,14 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUMMARY_LANGUAGES, TEXTS } from '../src/person-copy/translations.ts';
 import { createPlanStoreService } from '../src/service.ts';
-import { awaitEvent, consentedCase, fhir, json, sipPlan } from './support.ts';
+import { awaitEvent, consentedCase, createPlan, fhir, json, sipPlan } from './support.ts';
 
 let h: Harness;
 let plan: CarePlan;
 beforeAll(async () => {
   h = await startHarness({ label: 'plan_copy', factories: [createPlanStoreService] });
   const c = await consentedCase(h);
-  plan = await fhir<CarePlan>(
-    await h.request('/fhir/CarePlan', {
-      method: 'POST',
-      org: ORGS.regionWard,
-      body: JSON.stringify(sipPlan(c.caseId)),
-    }),
-    201,
-  );
+  plan = await createPlan(h, sipPlan(c.caseId));
 });
 afterAll(async () => h?.stop());
 
@@ -158,14 +151,7 @@ describe('sharing the plan with the person', () => {
     const params = await fhir<{ parameter: { name: string; valueCode?: string }[] }>(res, 200);
     expect(params.parameter.find((p) => p.name === 'language')?.valueCode).toBe('ar');
     const c = await consentedCase(h);
-    const draft = await fhir<CarePlan>(
-      await h.request('/fhir/CarePlan', {
-        method: 'POST',
-        org: ORGS.regionWard,
-        body: JSON.stringify(sipPlan(c.caseId, { status: 'draft' })),
-      }),
-      201,
-    );
+    const draft = await createPlan(h, sipPlan(c.caseId, { status: 'draft' }));
     const refused = await h.request(`/fhir/CarePlan/${draft.id}/$share-with-person`, {
       method: 'POST',
       org: ORGS.regionWard,

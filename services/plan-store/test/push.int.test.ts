@@ -16,7 +16,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planDeliveries } from '../src/db/schema.ts';
 import { PlanPushWorker } from '../src/deliver/push-worker.ts';
 import { createPlanStoreService } from '../src/service.ts';
-import { awaitEvent, consentedCase, fhir, json, OTHER_ACTOR, publish, sipPlan } from './support.ts';
+import {
+  awaitEvent,
+  consentedCase,
+  createPlan,
+  fhir,
+  json,
+  OTHER_ACTOR,
+  publish,
+  sipPlan,
+} from './support.ts';
 
 /** A logger that drops everything, for workers a test drives itself. */
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
@@ -114,14 +123,7 @@ describe('pushing the plan to the participants', () => {
 
   it('retries a failing peer with backoff, then marks the delivery failed and announces it', async () => {
     const c = await consentedCase(h);
-    const plan = await fhir<CarePlan>(
-      await h.request('/fhir/CarePlan', {
-        method: 'POST',
-        org: ORGS.regionWard,
-        body: JSON.stringify(sipPlan(c.caseId)),
-      }),
-      201,
-    );
+    const plan = await createPlan(h, sipPlan(c.caseId));
     const event = await awaitEvent(
       h,
       'PLAN',
@@ -141,14 +143,7 @@ describe('pushing the plan to the participants', () => {
 
   it('does not retry a peer that refuses the plan outright (4xx), other actors included', async () => {
     const c = await consentedCase(h, [ORGS.regionWard, ORGS.municipalityHomeCare, OTHER_ACTOR]);
-    const plan = await fhir<CarePlan>(
-      await h.request('/fhir/CarePlan', {
-        method: 'POST',
-        org: ORGS.regionWard,
-        body: JSON.stringify(sipPlan(c.caseId)),
-      }),
-      201,
-    );
+    const plan = await createPlan(h, sipPlan(c.caseId));
     const event = await awaitEvent(
       h,
       'PLAN',
@@ -162,14 +157,7 @@ describe('pushing the plan to the participants', () => {
 
   it('pushes the approved revision as the plan in force', async () => {
     const c = await consentedCase(h);
-    const plan = await fhir<CarePlan>(
-      await h.request('/fhir/CarePlan', {
-        method: 'POST',
-        org: ORGS.regionWard,
-        body: JSON.stringify(sipPlan(c.caseId)),
-      }),
-      201,
-    );
+    const plan = await createPlan(h, sipPlan(c.caseId));
     await atPeer(plan.id as string, (p) => p.title === plan.title);
     const proposed = await h.request(`/fhir/CarePlan/${plan.id}`, {
       method: 'PUT',
@@ -202,14 +190,7 @@ describe('pushing the plan to the participants', () => {
 
   it('sends nothing to a participant the consent does not cover, and nothing for a draft', async () => {
     const c = await consentedCase(h, [ORGS.regionWard, ORGS.municipalityHomeCare]);
-    const draft = await fhir<CarePlan>(
-      await h.request('/fhir/CarePlan', {
-        method: 'POST',
-        org: ORGS.regionWard,
-        body: JSON.stringify(sipPlan(c.caseId, { status: 'draft' })),
-      }),
-      201,
-    );
+    const draft = await createPlan(h, sipPlan(c.caseId, { status: 'draft' }));
     expect(await deliveries(draft.id as string)).toEqual([]);
     const active = await fhir<CarePlan>(
       await h.request(`/fhir/CarePlan/${draft.id}`, {
@@ -227,14 +208,7 @@ describe('pushing the plan to the participants', () => {
 
   it('withholds a push that is due after the consent was revoked, and sends nothing', async () => {
     const c = await consentedCase(h, [ORGS.regionWard, ORGS.municipalityHomeCare]);
-    const plan = await fhir<CarePlan>(
-      await h.request('/fhir/CarePlan', {
-        method: 'POST',
-        org: ORGS.regionWard,
-        body: JSON.stringify(sipPlan(c.caseId, { status: 'draft' })),
-      }),
-      201,
-    );
+    const plan = await createPlan(h, sipPlan(c.caseId, { status: 'draft' }));
     await publish(h, 'consentRevoked', {
       consentId: c.consentId,
       caseId: c.caseId,
@@ -282,14 +256,7 @@ describe('pushing the plan to the participants', () => {
 
   it('shows the delivery state only to those who may read the plan', async () => {
     const c = await consentedCase(h);
-    const plan = await fhir<CarePlan>(
-      await h.request('/fhir/CarePlan', {
-        method: 'POST',
-        org: ORGS.regionWard,
-        body: JSON.stringify(sipPlan(c.caseId)),
-      }),
-      201,
-    );
+    const plan = await createPlan(h, sipPlan(c.caseId));
     await json<OperationOutcome>(
       await h.request(`/fhir/CarePlan/${plan.id}/$delivery-status`, { org: ORGS.outsider }),
       404,

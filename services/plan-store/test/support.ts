@@ -2,7 +2,7 @@
 // and read what plan-store published.
 import { randomUUID } from 'node:crypto';
 import { type EventName, type EventPayload, events, toHeaders } from '@samsyn/contracts';
-import type { Bundle, Resource } from '@samsyn/fhir';
+import type { Bundle, CarePlan, Resource } from '@samsyn/fhir';
 import { assertValidFhir, eventually, type Harness, ORGS } from '@samsyn/testkit';
 import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
@@ -89,6 +89,14 @@ export async function fhir<T>(res: Response, status: number): Promise<T> {
   const body = await json<T>(res, status);
   assertValidFhir(body);
   return body;
+}
+
+/** POSTs a CarePlan as the initiating ward and returns what was stored (201, valid FHIR R4). */
+export async function createPlan(h: Harness, body: unknown): Promise<CarePlan> {
+  return fhir<CarePlan>(
+    await h.request('/fhir/CarePlan', { method: 'POST', org: ORGS.regionWard, body: JSON.stringify(body) }),
+    201,
+  );
 }
 
 export function entries<T extends Resource>(bundle: Bundle): T[] {
