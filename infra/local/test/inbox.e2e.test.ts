@@ -61,6 +61,18 @@ async function notificationsOf(org: string, query: string): Promise<Communicatio
   return (((await res.json()) as Bundle).entry ?? []).map((e) => e.resource as Communication);
 }
 
+/** Initiates a case inviting home care, signs `page` in as home care, and waits for its notification. */
+async function invitedToNewCase(page: Page, identifier: string): Promise<Task> {
+  const task = await initiate(identifier);
+  await signIn(page, ORGS.municipalityHomeCare);
+  await eventually(
+    async () =>
+      (await notificationsOf(ORGS.municipalityHomeCare, `about=Task/${task.id}`)).length ? true : undefined,
+    20_000,
+  );
+  return task;
+}
+
 describe('the staff inbox in Chromium', () => {
   it('shows a new invitation live, without a reload, and announces it to screen readers', async () => {
     const page = await browser.newPage();
@@ -87,15 +99,7 @@ describe('the staff inbox in Chromium', () => {
   it('lets a summoned unit open the case and accept, and the initiator hears of it', async () => {
     const page = await browser.newPage();
     try {
-      const task = await initiate('inbox-accept-1');
-      await signIn(page, ORGS.municipalityHomeCare);
-      await eventually(
-        async () =>
-          (await notificationsOf(ORGS.municipalityHomeCare, `about=Task/${task.id}`)).length
-            ? true
-            : undefined,
-        20_000,
-      );
+      const task = await invitedToNewCase(page, 'inbox-accept-1');
       await page.goto(`${base}/inbox?case=${task.id}`);
       await page
         .getByRole('link', { name: /Öppna ärendet/ })
@@ -157,15 +161,7 @@ describe('the staff inbox in Chromium', () => {
   it('lets a wrong recipient forward to another unit of its principal, which then sees it', async () => {
     const page = await browser.newPage();
     try {
-      const task = await initiate('inbox-forward-1');
-      await signIn(page, ORGS.municipalityHomeCare);
-      await eventually(
-        async () =>
-          (await notificationsOf(ORGS.municipalityHomeCare, `about=Task/${task.id}`)).length
-            ? true
-            : undefined,
-        20_000,
-      );
+      const task = await invitedToNewCase(page, 'inbox-forward-1');
       await page.goto(`${base}/inbox/case/${task.id}`);
       await page.getByLabel('Enhetens HSA-id (samma huvudman)').fill(ORGS.municipalityOtherUnit);
       await page.getByRole('button', { name: 'Vidarebefordra' }).click();
