@@ -18,7 +18,13 @@ import {
   testNamespace,
 } from '@samsyn/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, type RunningProcesses, SERVICE_NAMES, startProcesses } from '../src/processes.ts';
+import {
+  REPO_ROOT,
+  type RunningProcesses,
+  SERVICE_NAMES,
+  type ServiceProcess,
+  startProcesses,
+} from '../src/processes.ts';
 
 const IDENTIFIER_SYSTEM = 'https://journal.region-exempel.se/sip-initiative';
 const INVITEES = [ORGS.municipalityHomeCare, ORGS.municipalitySocial];
@@ -138,6 +144,19 @@ function logEntries(lines: string[]): Record<string, unknown>[] {
   });
 }
 
+/**
+ * SIGTERMs `service` and checks it drained: exit code 0 within `withinMs`, "shutdown complete" logged and no step
+ * failed (in its lines since `since`).
+ */
+async function drainsOnSigterm(service: ServiceProcess, since: number, withinMs: number): Promise<void> {
+  const signalled = Date.now();
+  expect(await service.stop('SIGTERM')).toBe(0);
+  expect(Date.now() - signalled).toBeLessThan(withinMs);
+  const shutdown = logEntries(service.lines.slice(since));
+  expect(shutdown.some((e) => e.msg === 'shutdown complete')).toBe(true);
+  expect(shutdown.filter((e) => e.msg === 'shutdown step failed')).toEqual([]);
+}
+
 describe('five services as separate processes behind the router', () => {
   it('route each resource type to the service that declares it', () => {
     expect(running.router.routes.get('Task')).toBe('invitation');
@@ -240,14 +259,8 @@ describe('SIGTERM to a service under load', () => {
       20_000,
       'notification consuming',
     );
-    const signalled = Date.now();
-    const code = await notification.stop('SIGTERM');
-    expect(code).toBe(0);
     // Well inside the grace period (SHUTDOWN_GRACE_SECONDS=10), so Kubernetes never has to SIGKILL it.
-    expect(Date.now() - signalled).toBeLessThan(10_000);
-    const shutdown = logEntries(notification.lines.slice(before));
-    expect(shutdown.some((e) => e.msg === 'shutdown complete')).toBe(true);
-    expect(shutdown.filter((e) => e.msg === 'shutdown step failed')).toEqual([]);
+    await drainsOnSigterm(notification, before, 10_000);
     const ids = await load;
     await notification.start();
     for (const org of INVITEES) {
@@ -276,15 +289,9 @@ describe('SIGTERM to a service under load', () => {
       20_000,
       'invitation accepting initiatives',
     );
-    const signalled = Date.now();
-    const code = await invitation.stop('SIGTERM');
-    expect(code).toBe(0);
     // Well inside the grace period (SHUTDOWN_GRACE_SECONDS=10): the router's idle keep-alive sockets are closed as
     // soon as their request is done, instead of holding the drain for half the grace period.
-    expect(Date.now() - signalled).toBeLessThan(5_000);
-    const shutdown = logEntries(invitation.lines.slice(before));
-    expect(shutdown.some((e) => e.msg === 'shutdown complete')).toBe(true);
-    expect(shutdown.filter((e) => e.msg === 'shutdown step failed')).toEqual([]);
+    await drainsOnSigterm(invitation, before, 5_000);
     await invitation.start();
     const ids = await load;
     expect(new Set(ids).size).toBe(40);
