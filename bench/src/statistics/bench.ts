@@ -78,7 +78,7 @@ function dbUrl(adminUrl: string, name: string): string {
   return u.toString();
 }
 
-async function publishAll(bus: Bus, list: AnyProjected[]): Promise<void> {
+export async function publishAll(bus: Bus, list: AnyProjected[]): Promise<void> {
   const encoder = new TextEncoder();
   const window = 2000;
   for (let i = 0; i < list.length; i += window) {

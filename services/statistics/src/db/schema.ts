@@ -29,6 +29,8 @@ export const generation = statisticsSchema.table('generation', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   swappedAt: timestamp('swapped_at', { withTimezone: true }),
   eventsApplied: integer('events_applied').notNull().default(0),
+  /** When a retired or failed generation's partitions were dropped. */
+  droppedAt: timestamp('dropped_at', { withTimezone: true }),
 });
 
 const ts = (name: string) => timestamp(name, { withTimezone: true });

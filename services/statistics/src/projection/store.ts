@@ -15,9 +15,19 @@ import {
   emptyCase,
   parseRollupKey,
   principalOf,
+  ROLLUP_GRAINS,
+  type RollupGrain,
+  type RollupScope,
   rollupDelta,
   stageDays,
 } from './case-state.ts';
+import {
+  createLoadTables,
+  FACT_TABLES,
+  indexAndAttach,
+  type ProjectionTable,
+  partitionOf,
+} from './partition.ts';
 
 /** Live writers hold this shared; the swap holds it exclusively, so no event lands in a retired generation. */
 export const SWAP_LOCK = 730_108;
@@ -207,7 +217,7 @@ function rollupWrite(tx: DbOrTx, gen: number, delta: Map<string, number>): () =>
 type PgClient = postgres.Sql | postgres.ReservedSql;
 
 /** The postgres.js client under a drizzle database: COPY is not reachable through drizzle. */
-function clientOf(db: Db): postgres.Sql {
+export function clientOf(db: Db): postgres.Sql {
   const client = (db as unknown as { $client?: postgres.Sql }).$client;
   if (typeof client?.unsafe !== 'function')
     throw new Error('the bulk writer needs PostgreSQL through postgres.js (DATABASE_URL)');
@@ -245,16 +255,6 @@ async function copyInto(
   const target = await client.unsafe(`copy ${table} (${columns.join(', ')}) from stdin`).writable();
   await pipeline(Readable.from(chunks), target);
 }
-
-/** The per-case tables of a generation: the case row first, then the rows derived from it. */
-export const FACT_TABLES = [
-  'case_fact',
-  'invitation_fact',
-  'deviation_fact',
-  'follow_up_fact',
-  'rating_fact',
-  'stage_fact',
-] as const;
 
 const COPY_COLUMNS = {
   case_fact: [
@@ -375,8 +375,62 @@ function emptyLines(): Record<keyof typeof COPY_COLUMNS, string[]> {
 }
 
 /**
- * Writes many folded cases (new to `gen`) with COPY, batch by batch, and adds them to the rollups: straight into an
- * empty generation (a rebuild), through a staging table and an upsert into one that has rollups already.
+ * The key and parent of each rollup scope, as stage-fact columns: the same cells `contributions()` gives a case (a
+ * case without a municipality, region '' in its stage facts, has no region cells). The rebuild test compares the
+ * rollups built both ways row for row.
+ */
+const SCOPE_COLUMNS: Record<RollupScope, { key: string; parent: string; where?: string }> = {
+  all: { key: "''", parent: "''" },
+  region: { key: 'f.region', parent: "''", where: "f.region <> ''" },
+  principal: { key: 'f.principal', parent: 'f.region' },
+  municipality: { key: 'f.municipality', parent: 'f.region' },
+  org: { key: 'f.requester_org', parent: 'f.region' },
+};
+
+const PERIOD_OF: Record<RollupGrain, string> = {
+  day: 'f.day',
+  // ISO weeks start on Monday, as weekStart() has it; a month on its first day.
+  week: 'f.day - (extract(isodow from f.day)::int - 1)',
+  month: 'f.day - (extract(day from f.day)::int - 1)',
+};
+
+/**
+ * The statements that fill a loaded generation's rollups from its stage facts, one per scope: PostgreSQL counts the
+ * cells on its own cores while this process is done.
+ */
+function rollupsFromStages(gen: number): { table: 'funnel_rollup'; sql: string }[] {
+  const scopes = Object.keys(ROLLUP_GRAINS) as RollupScope[];
+  return scopes.map((scope) => {
+    const { key, parent, where } = SCOPE_COLUMNS[scope];
+    const grains = ROLLUP_GRAINS[scope].map((g) => `('${g}', ${PERIOD_OF[g]})`).join(', ');
+    return {
+      table: 'funnel_rollup',
+      sql: `insert into ${partitionOf('funnel_rollup', gen)} (${COPY_COLUMNS.funnel_rollup.join(', ')})
+        select ${Number(gen)}, g.grain, '${scope}', f.stage, g.period, ${key}, ${parent}, f.age_band, f.trigger, count(*)
+        from ${partitionOf('stage_fact', gen)} f cross join lateral (values ${grains}) g(grain, period)
+        ${where ? `where ${where}` : ''}
+        group by 2, 4, 5, 6, 7, 8, 9`,
+    };
+  });
+}
+
+/** Runs `fn` on one or two connections of their own: postgres.js breaks a COPY that has to wait in the pool's queue. */
+async function withLanes<T>(db: Db, fn: (lanes: Lanes) => Promise<T>): Promise<T> {
+  const client = clientOf(db);
+  const lanes = [await client.reserve()];
+  try {
+    if ((client.options.max ?? 1) >= 3) lanes.push(await client.reserve());
+    return await fn(lanes as Lanes);
+  } finally {
+    for (const lane of lanes) lane.release();
+  }
+}
+
+type Lanes = [postgres.ReservedSql, postgres.ReservedSql?];
+
+/**
+ * Writes many folded cases (new to `gen`, which is attached and may hold rows) with COPY, batch by batch, and adds
+ * them to the rollups through a staging table and an upsert.
  */
 export async function writeBulk(
   db: Db,
@@ -384,21 +438,46 @@ export async function writeBulk(
   states: Iterable<CaseState>,
   onProgress?: (written: number) => void,
 ): Promise<number> {
-  const client = clientOf(db);
-  // COPY runs on connections of its own: postgres.js breaks a COPY that has to wait in the pool's queue.
-  const lanes = [await client.reserve()];
-  try {
-    if ((client.options.max ?? 1) >= 3) lanes.push(await client.reserve());
-    return await writeBulkOn(lanes as [postgres.ReservedSql, postgres.ReservedSql?], gen, states, onProgress);
-  } finally {
-    for (const lane of lanes) lane.release();
-  }
+  return withLanes(db, (lanes) =>
+    writeBulkOn(lanes, gen, states, { into: (table) => `statistics.${table}`, fresh: false }, onProgress),
+  );
+}
+
+/**
+ * Loads a whole new generation: creates its tables without indexes, COPYs the cases, their derived rows and the
+ * rollups into them, then builds the indexes and attaches the tables (see partition.ts). Until `gen` is attached,
+ * no query sees any of it.
+ */
+export async function loadGeneration(
+  db: Db,
+  gen: number,
+  states: Iterable<CaseState>,
+  progress: { written?: (written: number) => void; indexing?: () => void } = {},
+): Promise<number> {
+  return withLanes(db, async (lanes) => {
+    await createLoadTables(lanes[0], gen);
+    const written = await writeBulkOn(
+      lanes,
+      gen,
+      states,
+      { into: (table) => partitionOf(table, gen), fresh: true },
+      progress.written,
+    );
+    progress.indexing?.();
+    await indexAndAttach(
+      lanes.filter((lane) => lane !== undefined),
+      gen,
+      { fill: rollupsFromStages(gen) },
+    );
+    return written;
+  });
 }
 
 async function writeBulkOn(
-  [first, second]: [postgres.ReservedSql, postgres.ReservedSql?],
+  [first, second]: Lanes,
   gen: number,
   states: Iterable<CaseState>,
+  target: { into: (table: ProjectionTable) => string; fresh: boolean },
   onProgress?: (written: number) => void,
 ): Promise<number> {
   const rollup = new Map<string, number>();
@@ -416,8 +495,7 @@ async function writeBulkOn(
     // With two lanes, the case rows go on one and the rows derived from them on the other, so PostgreSQL
     // maintains their indexes on both cores.
     const copy = async (lane: postgres.ReservedSql, tables: readonly (typeof FACT_TABLES)[number][]) => {
-      for (const table of tables)
-        await copyInto(lane, `statistics.${table}`, COPY_COLUMNS[table], batch[table]);
+      for (const table of tables) await copyInto(lane, target.into(table), COPY_COLUMNS[table], batch[table]);
     };
     copying = (
       second
@@ -431,13 +509,15 @@ async function writeBulkOn(
     copying.catch(() => {});
   };
   for (const s of states) {
-    for (const k of contributions(s)) rollup.set(k, (rollup.get(k) ?? 0) + 1);
+    // A fresh generation's rollups are counted from its stage facts by PostgreSQL (rollupsFromStages).
+    if (!target.fresh) for (const k of contributions(s)) rollup.set(k, (rollup.get(k) ?? 0) + 1);
     caseLines(gen, s, lines);
     batched += 1;
     if (batched >= 10_000) await flush();
   }
   await flush();
   await copying;
+  if (target.fresh) return written;
   const rollupLines: string[] = [];
   for (const [key, n] of rollup) {
     // The key's fields are codes and ids (no separators or escapes), in the order of the COPY columns.
@@ -453,9 +533,9 @@ async function writeBulkOn(
   if (!existing?.some) {
     const half = second ? Math.ceil(rollupLines.length / 2) : rollupLines.length;
     await Promise.all([
-      copyInto(first, 'statistics.funnel_rollup', COPY_COLUMNS.funnel_rollup, rollupLines.slice(0, half)),
+      copyInto(first, target.into('funnel_rollup'), COPY_COLUMNS.funnel_rollup, rollupLines.slice(0, half)),
       second &&
-        copyInto(second, 'statistics.funnel_rollup', COPY_COLUMNS.funnel_rollup, rollupLines.slice(half)),
+        copyInto(second, target.into('funnel_rollup'), COPY_COLUMNS.funnel_rollup, rollupLines.slice(half)),
     ]);
     return written;
   }

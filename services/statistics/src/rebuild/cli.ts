@@ -15,6 +15,7 @@ export function progressLine(p: RebuildProgress, startedMs: number, width = 30):
     return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}% ${p.read}/${p.total} events, ${Math.round(p.read / seconds)} events/s`;
   }
   if (p.phase === 'writing') return `writing ${p.written}/${p.cases} cases into the new generation`;
+  if (p.phase === 'indexing') return `building the indexes of the new generation (${p.cases} cases)`;
   if (p.phase === 'swapping') return 'catching up and swapping in the new generation';
   return 'done';
 }

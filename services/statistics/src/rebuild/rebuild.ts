@@ -8,7 +8,7 @@ import {
   type HeaderLookup,
   type StreamName,
 } from '@samsyn/contracts';
-import type { Db, DbOrTx } from '@samsyn/db';
+import type { Db } from '@samsyn/db';
 import { sql } from 'drizzle-orm';
 import { DeliverPolicy, type JsMsg } from 'nats';
 import {
@@ -20,10 +20,11 @@ import {
   type ProjectedEvent,
 } from '../projection/case-state.ts';
 import { PROJECTED_STREAMS } from '../projection/consumers.ts';
-import { applyToGeneration, FACT_TABLES, SWAP_LOCK, writeBulk } from '../projection/store.ts';
+import { dropPartitions } from '../projection/partition.ts';
+import { applyToGeneration, clientOf, loadGeneration, SWAP_LOCK } from '../projection/store.ts';
 
 export interface RebuildProgress {
-  phase: 'reading' | 'writing' | 'swapping' | 'done';
+  phase: 'reading' | 'writing' | 'indexing' | 'swapping' | 'done';
   /** Messages read from the streams so far, and how many the streams held when the rebuild began. */
   read: number;
   total: number;
@@ -44,7 +45,9 @@ export interface RebuildResult {
   readMs: number;
   /** CPU time this process spent reading, decoding and folding (wall time on a shared machine says less). */
   readCpuMs: number;
+  /** Time spent writing the new generation, of which `indexMs` building its indexes and attaching it. */
   writeMs: number;
+  indexMs: number;
   totalMs: number;
 }
 
@@ -235,11 +238,20 @@ export async function rebuild(options: {
     progress.cases = states.size;
     progress.phase = 'writing';
     onProgress?.({ ...progress });
-    await writeBulk(db, gen, states.values(), (written) => {
-      progress.written = written;
-      onProgress?.({ ...progress });
+    let indexingAt: number | undefined;
+    await loadGeneration(db, gen, states.values(), {
+      written: (written) => {
+        progress.written = written;
+        onProgress?.({ ...progress });
+      },
+      indexing: () => {
+        indexingAt = performance.now();
+        progress.phase = 'indexing';
+        onProgress?.({ ...progress });
+      },
     });
     const writeMs = performance.now() - started - readMs;
+    const indexMs = performance.now() - (indexingAt ?? performance.now());
     await options.beforeSwap?.();
     progress.phase = 'swapping';
     onProgress?.({ ...progress });
@@ -281,6 +293,7 @@ export async function rebuild(options: {
       readMs,
       readCpuMs,
       writeMs,
+      indexMs,
       totalMs: performance.now() - started,
     };
   } catch (err) {
@@ -290,17 +303,15 @@ export async function rebuild(options: {
   }
 }
 
-const PROJECTION_TABLES = [...FACT_TABLES, 'funnel_rollup'];
-
-async function dropGeneration(db: DbOrTx, gen: number): Promise<void> {
-  for (const table of PROJECTION_TABLES)
-    await db.execute(sql`delete from ${sql.raw(`statistics.${table}`)} where gen = ${gen}`);
-}
-
-/** Frees the rows of generations that no longer serve. */
-export async function dropRetired(db: DbOrTx): Promise<void> {
+/** Frees the partitions of generations that no longer serve. */
+export async function dropRetired(db: Db): Promise<void> {
   const rows = (await db.execute(
-    sql`select id from statistics.generation where status in ('retired', 'failed')`,
+    sql`select id from statistics.generation where status in ('retired', 'failed') and dropped_at is null`,
   )) as unknown as { id: number }[];
   for (const { id } of rows) await dropGeneration(db, id);
+}
+
+async function dropGeneration(db: Db, gen: number): Promise<void> {
+  await dropPartitions(clientOf(db), gen);
+  await db.execute(sql`update statistics.generation set dropped_at = now() where id = ${gen}`);
 }

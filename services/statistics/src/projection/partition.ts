@@ -1,0 +1,143 @@
+// One partition per projection table and generation (migration 0003). A rebuild loads its generation into plain
+// tables that have no indexes yet, builds each index once from sorted input, and attaches the tables; a retired
+// generation is detached and dropped instead of deleted row by row.
+import type postgres from 'postgres';
+
+/** The per-case tables of a generation: the case row first, then the rows derived from it. */
+export const FACT_TABLES = [
+  'case_fact',
+  'invitation_fact',
+  'deviation_fact',
+  'follow_up_fact',
+  'rating_fact',
+  'stage_fact',
+] as const;
+
+/** Every per-generation table: the case rows, the rows derived from them, and the rollups. */
+export const PROJECTION_TABLES = [...FACT_TABLES, 'funnel_rollup'] as const;
+export type ProjectionTable = (typeof PROJECTION_TABLES)[number];
+
+type PgClient = postgres.Sql | postgres.ReservedSql;
+
+function checkedGeneration(gen: number): number {
+  if (!Number.isSafeInteger(gen) || gen < 1) throw new Error(`not a generation id: ${gen}`);
+  return gen;
+}
+
+/** The qualified name of a table's partition for one generation. */
+export function partitionOf(table: ProjectionTable, gen: number): string {
+  return `statistics.${table}_g${checkedGeneration(gen)}`;
+}
+
+/**
+ * Creates the generation's tables, not attached and without indexes, for a bulk load. The check on `gen` makes every
+ * loaded row prove its generation, and lets the attach skip scanning the table for it.
+ */
+export async function createLoadTables(client: PgClient, gen: number): Promise<void> {
+  for (const table of PROJECTION_TABLES)
+    await client.unsafe(
+      `create table ${partitionOf(table, gen)} (like statistics.${table} including defaults,
+        constraint ${table}_g${gen}_gen check (gen = ${checkedGeneration(gen)}))`,
+    );
+}
+
+/** The statements that give a loaded table its parent's primary key and indexes, each to run on its own. */
+async function indexStatements(client: PgClient, table: ProjectionTable, gen: number): Promise<string[]> {
+  const rows = await client<{ condef: string | null; indexdef: string }[]>`
+    select pg_get_constraintdef(c.oid) as condef, pg_get_indexdef(i.indexrelid) as indexdef
+    from pg_index i left join pg_constraint c on c.conindid = i.indexrelid and c.contype in ('p', 'u')
+    where i.indrelid = ${`statistics.${table}`}::regclass
+    order by c.contype nulls last`;
+  const target = partitionOf(table, gen);
+  return rows.map(({ condef, indexdef }) => {
+    // A key must be a constraint on the partition too, or the attach builds another index for it.
+    if (condef) return `alter table ${target} add ${condef}`;
+    const using = indexdef.indexOf(' USING ');
+    if (using < 0) throw new Error(`unexpected index definition on statistics.${table}: ${indexdef}`);
+    return `create index on ${target}${indexdef.slice(using)}`;
+  });
+}
+
+/**
+ * Finishes a loaded generation on every lane at once: runs `fill` (statements that derive rows from the loaded ones),
+ * builds every key and index, largest tables first, then attaches the tables. A table's indexes are built after the
+ * `fill` statements that write into it. Attaching takes a lock that lets the live service go on reading and writing.
+ */
+export async function indexAndAttach(
+  lanes: readonly postgres.ReservedSql[],
+  gen: number,
+  options: { fill?: { table: ProjectionTable; sql: string }[]; maintenanceWorkMem?: string } = {},
+): Promise<void> {
+  const first = lanes[0];
+  if (!first) throw new Error('indexAndAttach needs a connection');
+  const memory = options.maintenanceWorkMem ?? '256MB';
+  if (!/^\d+\s*(kB|MB|GB)$/.test(memory)) throw new Error(`not a memory size: ${memory}`);
+  type Job = (lane: postgres.ReservedSql) => Promise<void>;
+  const jobs: Job[] = [];
+  const filled = new Map<ProjectionTable, Promise<void>[]>();
+  for (const fill of options.fill ?? []) {
+    const { promise, resolve, reject } = deferred();
+    filled.set(fill.table, [...(filled.get(fill.table) ?? []), promise]);
+    jobs.push(async (lane) => {
+      await lane.unsafe(fill.sql).then(() => resolve(), reject);
+      await promise;
+    });
+  }
+  // Largest first, so the lanes finish close together.
+  const order: ProjectionTable[] = ['funnel_rollup', 'stage_fact', 'case_fact', 'invitation_fact'];
+  for (const table of [...order, ...PROJECTION_TABLES.filter((t) => !order.includes(t))])
+    for (const statement of await indexStatements(first, table, gen))
+      jobs.push(async (lane) => {
+        await Promise.all(filled.get(table) ?? []);
+        await lane.unsafe(statement);
+      });
+  const outcomes = await Promise.allSettled(
+    lanes.map(async (lane) => {
+      await lane.unsafe(`set maintenance_work_mem = '${memory}'`);
+      try {
+        for (let job = jobs.shift(); job !== undefined; job = jobs.shift()) await job(lane);
+      } catch (err) {
+        // The other lanes stop after their current statement; the caller drops the generation.
+        jobs.length = 0;
+        throw err;
+      } finally {
+        await lane.unsafe('reset maintenance_work_mem');
+      }
+    }),
+  );
+  for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
+  for (const table of PROJECTION_TABLES)
+    await first.unsafe(
+      `alter table statistics.${table} attach partition ${partitionOf(table, gen)} for values in (${gen})`,
+    );
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
+  let resolve: () => void = () => {};
+  let reject: (err: unknown) => void = () => {};
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A failed fill fails its own lane; the lanes waiting on it see the same error, and nothing goes unhandled.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+/**
+ * Removes a generation's partitions, attached or not. An attached one is detached CONCURRENTLY first, which waits
+ * for queries that might still read it but blocks no one, where a plain DROP would lock the whole table.
+ */
+export async function dropPartitions(client: postgres.Sql, gen: number): Promise<void> {
+  for (const table of PROJECTION_TABLES) {
+    const name = partitionOf(table, gen);
+    const [row] = await client<{ attached: boolean; pending: boolean }[]>`
+      select true as attached, i.inhdetachpending as pending from pg_inherits i
+      where i.inhrelid = to_regclass(${name})`;
+    if (row?.pending)
+      await client.unsafe(`alter table statistics.${table} detach partition ${name} finalize`);
+    else if (row?.attached)
+      await client.unsafe(`alter table statistics.${table} detach partition ${name} concurrently`);
+    await client.unsafe(`drop table if exists ${name}`);
+  }
+}
