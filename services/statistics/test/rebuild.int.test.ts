@@ -194,5 +194,8 @@ describe('the rebuild', () => {
       new RegExp(`^Rebuilt statistics generation \\d+ from ${final?.[2]} events \\(\\d+ applied`),
     );
     expect(stdout).toMatch(/into \d+ cases; 0 caught up at the swap/);
+    // The phases after reading, each on its own line.
+    expect(stderr).toMatch(/\nwriting \d+\/\d+ cases into the new generation\n/);
+    expect(stderr).toMatch(/\nbuilding the indexes of the new generation \(\d+ cases\)\n/);
   });
 });

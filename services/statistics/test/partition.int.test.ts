@@ -1,0 +1,205 @@
+// One partition per generation: the migration that introduced them keeps the live numbers, a rebuild that fails
+// part-way leaves nothing behind, and retired generations are dropped whole.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { migrate, openPostgres } from '@samsyn/db';
+import { createTestDatabase, type Harness, startHarness, type TestDatabase } from '@samsyn/testkit';
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createLoadTables,
+  dropPartitions,
+  indexAndAttach,
+  PROJECTION_TABLES,
+} from '../src/projection/partition.ts';
+import { liveGeneration } from '../src/projection/store.ts';
+import { rebuild } from '../src/rebuild/rebuild.ts';
+import { createStatisticsService } from '../src/service.ts';
+import { buildScenario, HOME_CARE, publish } from './support/scenario.ts';
+import { projected, waitForApplied } from './support/wait.ts';
+
+const MIGRATIONS = fileURLToPath(new URL('../src/db/migrations', import.meta.url));
+const CASE = '0b0c6c3e-4f7e-4c55-9a55-2f0b7f5d1a01';
+
+let h: Harness;
+const scenario = buildScenario();
+
+beforeAll(async () => {
+  h = await startHarness({ label: 'statspartition', factories: [createStatisticsService] });
+  await publish(h.bus, scenario.script.events);
+  await waitForApplied(h.database, projected(scenario.script.events));
+}, 90_000);
+afterAll(async () => h?.stop());
+
+/** The tables named like a generation's partitions, and which of them are attached. */
+async function partitionsOf(client: postgres.Sql, gen: number) {
+  return client<{ name: string; attached: boolean }[]>`
+    select c.relname as name, exists (select 1 from pg_inherits i where i.inhrelid = c.oid) as attached
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = 'statistics' and c.relkind = 'r' and c.relname like ${`%\\_g${gen}`}
+    order by c.relname`;
+}
+
+async function stats(): Promise<unknown> {
+  const res = await h.request('/api/statistics?from=2026-01-01&to=2026-03-31&grain=week', { org: HOME_CARE });
+  expect(res.status).toBe(200);
+  const { generation: _g, ...figures } = (await res.json()) as Record<string, unknown>;
+  return figures;
+}
+
+describe('migration 0003 (partition per generation)', () => {
+  let db: TestDatabase;
+  let folder: string;
+  afterAll(async () => {
+    await db?.drop();
+    if (folder) rmSync(folder, { recursive: true, force: true });
+  });
+
+  it("keeps the live generation's rows, drops the others' and fails a generation that was being built", async () => {
+    db = await createTestDatabase('statsmigration');
+    // The migrations as they were before 0003.
+    folder = mkdtempSync(join(tmpdir(), 'statistics-migrations-'));
+    cpSync(MIGRATIONS, folder, { recursive: true });
+    const journalPath = join(folder, 'meta', '_journal.json');
+    const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { tag: string }[] };
+    journal.entries = journal.entries.filter((e) => e.tag < '0003');
+    writeFileSync(journalPath, JSON.stringify(journal));
+    const database = openPostgres({ url: db.url, max: 2 });
+    try {
+      await migrate(database, { schema: 'statistics', migrationsFolder: folder });
+      const run = (q: string) => database.db.execute(sql.raw(q));
+      await run(`insert into statistics.generation (id, status) values (2, 'retired'), (3, 'building')`);
+      for (const gen of [1, 2, 3]) {
+        await run(`insert into statistics.case_fact (gen, case_id, requester_org, state)
+          values (${gen}, '${CASE}', 'SE2321000032-1001', '{}')`);
+        await run(`insert into statistics.funnel_rollup
+          values (${gen}, 'month', 'all', 'identified', '2026-01-01', '', '', 'adult', 'other', ${gen * 10})`);
+      }
+
+      await migrate(database, { schema: 'statistics', migrationsFolder: MIGRATIONS });
+
+      const rows = (await run('select gen, n from statistics.funnel_rollup order by gen')) as unknown as {
+        gen: number;
+        n: number;
+      }[];
+      expect(rows).toEqual([{ gen: 1, n: 10 }]);
+      const facts = (await run(
+        'select gen, requester_org from statistics.case_fact',
+      )) as unknown as unknown[];
+      expect(facts).toEqual([{ gen: 1, requester_org: 'SE2321000032-1001' }]);
+      const generations = (await run(
+        'select id, status, dropped_at is not null as dropped from statistics.generation order by id',
+      )) as unknown as unknown[];
+      expect(generations).toEqual([
+        { id: 1, status: 'live', dropped: false },
+        { id: 2, status: 'retired', dropped: true },
+        { id: 3, status: 'failed', dropped: true },
+      ]);
+      // Every table is partitioned with the live generation's partition attached, keys and indexes in place.
+      const client = postgres(db.url, { max: 1, onnotice: () => {} });
+      try {
+        expect((await partitionsOf(client, 1)).map((p) => p.name)).toEqual(
+          [...PROJECTION_TABLES].map((t) => `${t}_g1`).sort(),
+        );
+        expect((await partitionsOf(client, 1)).every((p) => p.attached)).toBe(true);
+        const [indexes] = await client<{ parent: number; partition: number }[]>`
+          select (select count(*)::int from pg_indexes where schemaname = 'statistics' and tablename = 'case_fact')
+            as parent,
+          (select count(*)::int from pg_indexes where schemaname = 'statistics' and tablename = 'case_fact_g1')
+            as partition`;
+        expect(indexes?.parent).toBe(13);
+        expect(indexes?.partition).toBe(13);
+        // The live consumers' upsert still finds its key through the parent.
+        await client`insert into statistics.funnel_rollup
+          values (1, 'month', 'all', 'identified', '2026-01-01', '', '', 'adult', 'other', 1)
+          on conflict (gen, scope, grain, key, period, parent, stage, age_band, trigger)
+          do update set n = funnel_rollup.n + excluded.n`;
+        const [cell] = await client<{ n: number }[]>`select n from statistics.funnel_rollup`;
+        expect(cell?.n).toBe(11);
+      } finally {
+        await client.end({ timeout: 1 });
+      }
+    } finally {
+      await database.close();
+    }
+  });
+});
+
+describe('a generation being built', () => {
+  it('fails whole when a key cannot be built: nothing attached, the other lane stopped, all of it droppable', async () => {
+    const client = postgres(h.database.url, { max: 3, onnotice: () => {} });
+    const lanes = [await client.reserve(), await client.reserve()];
+    const gen = 9_001;
+    try {
+      await createLoadTables(lanes[0] as postgres.ReservedSql, gen);
+      // Two rows for one case: the case table's primary key cannot be built.
+      for (let i = 0; i < 2; i++)
+        await client.unsafe(
+          `insert into statistics.case_fact_g${gen} (gen, case_id, state) values (${gen}, '${CASE}', '{}')`,
+        );
+      await expect(indexAndAttach(lanes as postgres.ReservedSql[], gen)).rejects.toThrow(
+        /duplicate key|unique/i,
+      );
+      const tables = await partitionsOf(client, gen);
+      expect(tables).toHaveLength(PROJECTION_TABLES.length);
+      expect(tables.some((t) => t.attached)).toBe(false);
+      // The lanes are usable again and their memory setting is back to the default.
+      for (const lane of lanes) {
+        const [row] = await lane<
+          { setting: string }[]
+        >`select current_setting('maintenance_work_mem') as setting`;
+        expect(row?.setting).not.toBe('256MB');
+      }
+      await dropPartitions(client, gen);
+      expect(await partitionsOf(client, gen)).toEqual([]);
+    } finally {
+      for (const lane of lanes) lane.release();
+      await client.end({ timeout: 1 });
+    }
+  });
+
+  it('that cannot be loaded is marked failed and removed, and the live numbers stay as they were', async () => {
+    const before = await stats();
+    const live = await liveGeneration(h.database.db);
+    const client = postgres(h.database.url, { max: 1, onnotice: () => {} });
+    try {
+      const [seq] = await client<{ next: number }[]>`
+        select (last_value + (case when is_called then 1 else 0 end))::int as next
+        from statistics.generation_id_seq`;
+      const next = seq?.next ?? 0;
+      // Something already holds the name of one of the next generation's tables.
+      await client.unsafe(`create table statistics.stage_fact_g${next} (x int)`);
+      await expect(rebuild({ db: h.database.db, bus: h.bus })).rejects.toThrow(/already exists/);
+      const [status] = await client<{ status: string; dropped: boolean }[]>`
+        select status, dropped_at is not null as dropped from statistics.generation where id = ${next}`;
+      expect(status).toEqual({ status: 'failed', dropped: true });
+      expect(await partitionsOf(client, next)).toEqual([]);
+      expect(await liveGeneration(h.database.db)).toBe(live);
+      expect(await stats()).toEqual(before);
+    } finally {
+      await client.end({ timeout: 1 });
+    }
+  });
+
+  it('retires the old generation by dropping its partitions at the next rebuild', async () => {
+    const before = await stats();
+    const client = postgres(h.database.url, { max: 1, onnotice: () => {} });
+    try {
+      const first = await rebuild({ db: h.database.db, bus: h.bus });
+      const retired = first.retired ?? 0;
+      // Kept until the next rebuild, for readers that resolved the old generation just before the swap.
+      expect(await partitionsOf(client, retired)).toHaveLength(PROJECTION_TABLES.length);
+      expect((await partitionsOf(client, first.generation)).every((p) => p.attached)).toBe(true);
+      const second = await rebuild({ db: h.database.db, bus: h.bus });
+      expect(second.retired).toBe(first.generation);
+      expect(await partitionsOf(client, retired)).toEqual([]);
+      expect(await partitionsOf(client, first.generation)).toHaveLength(PROJECTION_TABLES.length);
+      expect(await stats()).toEqual(before);
+    } finally {
+      await client.end({ timeout: 1 });
+    }
+  });
+});
