@@ -32,6 +32,8 @@ export interface StatisticsBenchOptions {
   queriesPerKind: number;
   /** Events published one by one to time how soon they show. */
   liveEvents: number;
+  /** Keep the database afterwards (its name is logged), to look at its plans. */
+  keepDatabase?: boolean;
   log: (line: string) => void;
 }
 
@@ -364,7 +366,8 @@ export async function runStatisticsBench(o: StatisticsBenchOptions): Promise<Sta
       await b.close();
     }
     await database.close();
-    await admin.unsafe(`drop database if exists ${dbName} with (force)`).catch(() => {});
+    if (o.keepDatabase) o.log(`statistics: kept database ${dbName}`);
+    else await admin.unsafe(`drop database if exists ${dbName} with (force)`).catch(() => {});
     await admin.end();
   }
 }

@@ -1,5 +1,5 @@
 // `npm run statistics -w @samsyn/bench`: the statistics benchmark on its own; writes bench/results/statistics.md
-// and .json. Options: --cases 1000000 --history-cases 40000 --queries 40 --live-events 30.
+// and .json. Options: --cases 1000000 --history-cases 40000 --queries 40 --live-events 30 --keep-database.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runStatisticsBench } from './bench.ts';
@@ -10,6 +10,7 @@ const { values } = parseArgs({
     'history-cases': { type: 'string', default: '40000' },
     queries: { type: 'string', default: '40' },
     'live-events': { type: 'string', default: '30' },
+    'keep-database': { type: 'boolean', default: false },
     out: { type: 'string', default: new URL('../../results/', import.meta.url).pathname },
   },
 });
@@ -22,6 +23,7 @@ const result = await runStatisticsBench({
   historyCases: Number(values['history-cases']),
   queriesPerKind: Number(values.queries),
   liveEvents: Number(values['live-events']),
+  keepDatabase: values['keep-database'],
   log: (line) => console.log(line),
 });
 const machine = { cpus: (await import('node:os')).cpus().length, node: process.version };

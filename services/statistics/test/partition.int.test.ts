@@ -34,6 +34,11 @@ beforeAll(async () => {
 }, 90_000);
 afterAll(async () => h?.stop());
 
+function databaseUrl(): string {
+  if (!h.database.url) throw new Error('the harness database has no URL');
+  return h.database.url;
+}
+
 /** The tables named like a generation's partitions, and which of them are attached. */
 async function partitionsOf(client: postgres.Sql, gen: number) {
   return client<{ name: string; attached: boolean }[]>`
@@ -130,7 +135,7 @@ describe('migration 0003 (partition per generation)', () => {
 
 describe('a generation being built', () => {
   it('fails whole when a key cannot be built: nothing attached, the other lane stopped, all of it droppable', async () => {
-    const client = postgres(h.database.url, { max: 3, onnotice: () => {} });
+    const client = postgres(databaseUrl(), { max: 3, onnotice: () => {} });
     const lanes = [await client.reserve(), await client.reserve()];
     const gen = 9_001;
     try {
@@ -161,10 +166,43 @@ describe('a generation being built', () => {
     }
   });
 
+  it('fails whole when the rows it derives cannot be counted, and builds no index that waits for them', async () => {
+    const client = postgres(databaseUrl(), { max: 3, onnotice: () => {} });
+    const lanes = [await client.reserve(), await client.reserve()];
+    const gen = 9_002;
+    try {
+      await createLoadTables(lanes[0] as postgres.ReservedSql, gen);
+      const counting = new Promise<string[]>((_, reject) =>
+        setTimeout(() => reject(new Error('rollup counter: out of ids')), 50),
+      );
+      let ran = false;
+      const fill = {
+        table: 'funnel_rollup' as const,
+        ready: counting,
+        run: async () => {
+          ran = true;
+        },
+      };
+      await expect(indexAndAttach(lanes as postgres.ReservedSql[], gen, { fill: [fill] })).rejects.toThrow(
+        'rollup counter: out of ids',
+      );
+      expect(ran).toBe(false);
+      expect((await partitionsOf(client, gen)).some((t) => t.attached)).toBe(false);
+      const [rollupIndexes] = await client<{ n: number }[]>`
+        select count(*)::int as n from pg_indexes where schemaname = 'statistics' and tablename = ${`funnel_rollup_g${gen}`}`;
+      expect(rollupIndexes?.n).toBe(0);
+      await dropPartitions(client, gen);
+      expect(await partitionsOf(client, gen)).toEqual([]);
+    } finally {
+      for (const lane of lanes) lane.release();
+      await client.end({ timeout: 1 });
+    }
+  });
+
   it('that cannot be loaded is marked failed and removed, and the live numbers stay as they were', async () => {
     const before = await stats();
     const live = await liveGeneration(h.database.db);
-    const client = postgres(h.database.url, { max: 1, onnotice: () => {} });
+    const client = postgres(databaseUrl(), { max: 1, onnotice: () => {} });
     try {
       const [seq] = await client<{ next: number }[]>`
         select (last_value + (case when is_called then 1 else 0 end))::int as next
@@ -186,7 +224,7 @@ describe('a generation being built', () => {
 
   it('retires the old generation by dropping its partitions at the next rebuild', async () => {
     const before = await stats();
-    const client = postgres(h.database.url, { max: 1, onnotice: () => {} });
+    const client = postgres(databaseUrl(), { max: 1, onnotice: () => {} });
     try {
       const first = await rebuild({ db: h.database.db, bus: h.bus });
       const retired = first.retired ?? 0;

@@ -353,13 +353,21 @@ export function stageDays(s: CaseState): [string, string][] {
   return stageTimes(s).map(([stage, at]) => [stage, stockholmDate(at)]);
 }
 
-/** The rollup cells a case counts in. */
-export function contributions(s: CaseState): string[] {
+/** Calls `cell` once for every rollup cell a case counts in (the case's target group and trigger complete the key). */
+export function eachContribution(
+  s: CaseState,
+  cell: (
+    grain: RollupGrain,
+    scope: RollupScope,
+    stage: string,
+    period: string,
+    key: string,
+    parent: string,
+  ) => void,
+): void {
   const dims = s.dims;
-  if (!dims) return [];
-  const out: string[] = [];
+  if (!dims) return;
   const scopes = scopesOf(dims);
-  const tail = `|${dims.ageBand}|${dims.trigger}`;
   for (const [stage, day] of stageDays(s)) {
     const periods: Record<RollupGrain, string> = {
       day,
@@ -367,9 +375,17 @@ export function contributions(s: CaseState): string[] {
       month: `${day.slice(0, 7)}-01`,
     };
     for (const [scope, key, parent] of scopes)
-      for (const grain of ROLLUP_GRAINS[scope])
-        out.push(`${grain}|${scope}|${stage}|${periods[grain]}|${key}|${parent}${tail}`);
+      for (const grain of ROLLUP_GRAINS[scope]) cell(grain, scope, stage, periods[grain], key, parent);
   }
+}
+
+/** The rollup cells a case counts in, as `grain|scope|stage|period|key|parent|ageBand|trigger`. */
+export function contributions(s: CaseState): string[] {
+  const out: string[] = [];
+  const tail = s.dims ? `|${s.dims.ageBand}|${s.dims.trigger}` : '';
+  eachContribution(s, (grain, scope, stage, period, key, parent) =>
+    out.push(`${grain}|${scope}|${stage}|${period}|${key}|${parent}${tail}`),
+  );
   return out;
 }
 

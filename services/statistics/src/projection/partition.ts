@@ -58,47 +58,82 @@ async function indexStatements(client: PgClient, table: ProjectionTable, gen: nu
   });
 }
 
+/** Rows a finished load derives from the loaded ones: `run` writes them into `table` once `ready` has settled. */
+export interface Fill {
+  table: ProjectionTable;
+  ready: Promise<unknown>;
+  run: (lane: postgres.ReservedSql) => Promise<void>;
+}
+
+interface Task {
+  run: (lane: postgres.ReservedSql) => Promise<void>;
+  isReady: () => boolean;
+  /** Settles when the task may have become ready. */
+  readiness: Promise<unknown>;
+}
+
 /**
- * Finishes a loaded generation on every lane at once: runs `fill` (statements that derive rows from the loaded ones),
- * builds every key and index, largest tables first, then attaches the tables. A table's indexes are built after the
- * `fill` statements that write into it. Attaching takes a lock that lets the live service go on reading and writing.
+ * Finishes a loaded generation on every lane at once: runs each fill as soon as it is ready, builds every key and
+ * index (largest tables first, a table's only after its fills), then attaches the tables. Attaching takes a lock that
+ * lets the live service go on reading and writing.
  */
 export async function indexAndAttach(
   lanes: readonly postgres.ReservedSql[],
   gen: number,
-  options: { fill?: { table: ProjectionTable; sql: string }[]; maintenanceWorkMem?: string } = {},
+  options: { fill?: Fill[]; maintenanceWorkMem?: string } = {},
 ): Promise<void> {
   const first = lanes[0];
   if (!first) throw new Error('indexAndAttach needs a connection');
   const memory = options.maintenanceWorkMem ?? '256MB';
   if (!/^\d+\s*(kB|MB|GB)$/.test(memory)) throw new Error(`not a memory size: ${memory}`);
-  type Job = (lane: postgres.ReservedSql) => Promise<void>;
-  const jobs: Job[] = [];
-  const filled = new Map<ProjectionTable, Promise<void>[]>();
+  const tasks: Task[] = [];
+  const filled = new Map<ProjectionTable, { done: () => boolean; promise: Promise<void> }[]>();
   for (const fill of options.fill ?? []) {
-    const { promise, resolve, reject } = deferred();
-    filled.set(fill.table, [...(filled.get(fill.table) ?? []), promise]);
-    jobs.push(async (lane) => {
-      await lane.unsafe(fill.sql).then(() => resolve(), reject);
-      await promise;
+    let ready = false;
+    const readiness = fill.ready.then(() => {
+      ready = true;
+    });
+    readiness.catch(() => {});
+    const written = deferred();
+    filled.set(fill.table, [...(filled.get(fill.table) ?? []), written]);
+    tasks.push({
+      isReady: () => ready,
+      readiness,
+      run: async (lane) => {
+        await fill.run(lane).then(written.resolve, written.reject);
+        await written.promise;
+      },
     });
   }
   // Largest first, so the lanes finish close together.
   const order: ProjectionTable[] = ['funnel_rollup', 'stage_fact', 'case_fact', 'invitation_fact'];
-  for (const table of [...order, ...PROJECTION_TABLES.filter((t) => !order.includes(t))])
+  for (const table of [...order, ...PROJECTION_TABLES.filter((t) => !order.includes(t))]) {
+    const fills = filled.get(table) ?? [];
     for (const statement of await indexStatements(first, table, gen))
-      jobs.push(async (lane) => {
-        await Promise.all(filled.get(table) ?? []);
-        await lane.unsafe(statement);
+      tasks.push({
+        isReady: () => fills.every((f) => f.done()),
+        readiness: Promise.all(fills.map((f) => f.promise)),
+        run: async (lane) => {
+          await lane.unsafe(statement);
+        },
       });
+  }
   const outcomes = await Promise.allSettled(
     lanes.map(async (lane) => {
       await lane.unsafe(`set maintenance_work_mem = '${memory}'`);
       try {
-        for (let job = jobs.shift(); job !== undefined; job = jobs.shift()) await job(lane);
+        while (tasks.length > 0) {
+          const next = tasks.findIndex((t) => t.isReady());
+          if (next < 0) {
+            await Promise.race(tasks.map((t) => t.readiness));
+            continue;
+          }
+          const [task] = tasks.splice(next, 1);
+          await task?.run(lane);
+        }
       } catch (err) {
         // The other lanes stop after their current statement; the caller drops the generation.
-        jobs.length = 0;
+        tasks.length = 0;
         throw err;
       } finally {
         await lane.unsafe('reset maintenance_work_mem');
@@ -112,16 +147,25 @@ export async function indexAndAttach(
     );
 }
 
-function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
+function deferred(): {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+  done: () => boolean;
+} {
   let resolve: () => void = () => {};
   let reject: (err: unknown) => void = () => {};
+  let settled = false;
   const promise = new Promise<void>((res, rej) => {
-    resolve = res;
+    resolve = () => {
+      settled = true;
+      res();
+    };
     reject = rej;
   });
   // A failed fill fails its own lane; the lanes waiting on it see the same error, and nothing goes unhandled.
   promise.catch(() => {});
-  return { promise, resolve, reject };
+  return { promise, resolve, reject, done: () => settled };
 }
 
 /**

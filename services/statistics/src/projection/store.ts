@@ -11,13 +11,9 @@ import {
   type CaseState,
   cancelledReason,
   closedReason,
-  contributions,
   emptyCase,
   parseRollupKey,
   principalOf,
-  ROLLUP_GRAINS,
-  type RollupGrain,
-  type RollupScope,
   rollupDelta,
   stageDays,
 } from './case-state.ts';
@@ -28,6 +24,7 @@ import {
   type ProjectionTable,
   partitionOf,
 } from './partition.ts';
+import { RollupCounter } from './rollup-counter.ts';
 
 /** Live writers hold this shared; the swap holds it exclusively, so no event lands in a retired generation. */
 export const SWAP_LOCK = 730_108;
@@ -374,46 +371,6 @@ function emptyLines(): Record<keyof typeof COPY_COLUMNS, string[]> {
   };
 }
 
-/**
- * The key and parent of each rollup scope, as stage-fact columns: the same cells `contributions()` gives a case (a
- * case without a municipality, region '' in its stage facts, has no region cells). The rebuild test compares the
- * rollups built both ways row for row.
- */
-const SCOPE_COLUMNS: Record<RollupScope, { key: string; parent: string; where?: string }> = {
-  all: { key: "''", parent: "''" },
-  region: { key: 'f.region', parent: "''", where: "f.region <> ''" },
-  principal: { key: 'f.principal', parent: 'f.region' },
-  municipality: { key: 'f.municipality', parent: 'f.region' },
-  org: { key: 'f.requester_org', parent: 'f.region' },
-};
-
-const PERIOD_OF: Record<RollupGrain, string> = {
-  day: 'f.day',
-  // ISO weeks start on Monday, as weekStart() has it; a month on its first day.
-  week: 'f.day - (extract(isodow from f.day)::int - 1)',
-  month: 'f.day - (extract(day from f.day)::int - 1)',
-};
-
-/**
- * The statements that fill a loaded generation's rollups from its stage facts, one per scope: PostgreSQL counts the
- * cells on its own cores while this process is done.
- */
-function rollupsFromStages(gen: number): { table: 'funnel_rollup'; sql: string }[] {
-  const scopes = Object.keys(ROLLUP_GRAINS) as RollupScope[];
-  return scopes.map((scope) => {
-    const { key, parent, where } = SCOPE_COLUMNS[scope];
-    const grains = ROLLUP_GRAINS[scope].map((g) => `('${g}', ${PERIOD_OF[g]})`).join(', ');
-    return {
-      table: 'funnel_rollup',
-      sql: `insert into ${partitionOf('funnel_rollup', gen)} (${COPY_COLUMNS.funnel_rollup.join(', ')})
-        select ${Number(gen)}, g.grain, '${scope}', f.stage, g.period, ${key}, ${parent}, f.age_band, f.trigger, count(*)
-        from ${partitionOf('stage_fact', gen)} f cross join lateral (values ${grains}) g(grain, period)
-        ${where ? `where ${where}` : ''}
-        group by 2, 4, 5, 6, 7, 8, 9`,
-    };
-  });
-}
-
 /** Runs `fn` on one or two connections of their own: postgres.js breaks a COPY that has to wait in the pool's queue. */
 async function withLanes<T>(db: Db, fn: (lanes: Lanes) => Promise<T>): Promise<T> {
   const client = clientOf(db);
@@ -430,7 +387,7 @@ type Lanes = [postgres.ReservedSql, postgres.ReservedSql?];
 
 /**
  * Writes many folded cases (new to `gen`, which is attached and may hold rows) with COPY, batch by batch, and adds
- * them to the rollups through a staging table and an upsert.
+ * them to the rollups: COPYed straight in while the generation has none, else staged and upserted.
  */
 export async function writeBulk(
   db: Db,
@@ -444,13 +401,14 @@ export async function writeBulk(
 }
 
 /**
- * Loads a whole new generation: creates its tables without indexes, COPYs the cases, their derived rows and the
- * rollups into them, then builds the indexes and attaches the tables (see partition.ts). Until `gen` is attached,
- * no query sees any of it.
+ * Loads a whole new generation: creates its tables without indexes, COPYs the cases and their derived rows into
+ * them, counts the rollups from the stage facts, then builds the indexes and attaches the tables (see
+ * partition.ts). Until `gen` is attached, no query sees any of it.
  */
 export async function loadGeneration(
   db: Db,
   gen: number,
+  /** Iterated twice: once to write the cases, once to count the rollups while PostgreSQL builds indexes. */
   states: Iterable<CaseState>,
   progress: { written?: (written: number) => void; indexing?: () => void } = {},
 ): Promise<number> {
@@ -464,13 +422,39 @@ export async function loadGeneration(
       progress.written,
     );
     progress.indexing?.();
+    const rollupLines = countRollups(gen, states);
     await indexAndAttach(
       lanes.filter((lane) => lane !== undefined),
       gen,
-      { fill: rollupsFromStages(gen) },
+      {
+        fill: [
+          {
+            table: 'funnel_rollup',
+            ready: rollupLines,
+            run: async (lane) =>
+              copyInto(
+                lane,
+                partitionOf('funnel_rollup', gen),
+                COPY_COLUMNS.funnel_rollup,
+                await rollupLines,
+              ),
+          },
+        ],
+      },
     );
     return written;
   });
+}
+
+/** The rollup lines of many cases, counted in slices so the lanes' index builds are noticed as they finish. */
+async function countRollups(gen: number, states: Iterable<CaseState>): Promise<string[]> {
+  const counter = new RollupCounter();
+  let slice = 0;
+  for (const s of states) {
+    counter.add(s);
+    if (++slice % 2000 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return counter.lines(gen, copyValue);
 }
 
 async function writeBulkOn(
@@ -480,7 +464,7 @@ async function writeBulkOn(
   target: { into: (table: ProjectionTable) => string; fresh: boolean },
   onProgress?: (written: number) => void,
 ): Promise<number> {
-  const rollup = new Map<string, number>();
+  const rollup = new RollupCounter();
   let lines = emptyLines();
   let batched = 0;
   let written = 0;
@@ -509,8 +493,8 @@ async function writeBulkOn(
     copying.catch(() => {});
   };
   for (const s of states) {
-    // A fresh generation's rollups are counted from its stage facts by PostgreSQL (rollupsFromStages).
-    if (!target.fresh) for (const k of contributions(s)) rollup.set(k, (rollup.get(k) ?? 0) + 1);
+    // A fresh generation's rollups are counted afterwards, while PostgreSQL builds its indexes (loadGeneration).
+    if (!target.fresh) rollup.add(s);
     caseLines(gen, s, lines);
     batched += 1;
     if (batched >= 10_000) await flush();
@@ -518,16 +502,7 @@ async function writeBulkOn(
   await flush();
   await copying;
   if (target.fresh) return written;
-  const rollupLines: string[] = [];
-  for (const [key, n] of rollup) {
-    // The key's fields are codes and ids (no separators or escapes), in the order of the COPY columns.
-    if (/[\\\t\n\r]/.test(key)) {
-      const k = parseRollupKey(key);
-      rollupLines.push(
-        copyLine([gen, k.grain, k.scope, k.stage, k.period, k.key, k.parent, k.ageBand, k.trigger, n]),
-      );
-    } else rollupLines.push(`${gen}\t${key.replaceAll('|', '\t')}\t${n}\n`);
-  }
+  const rollupLines = rollup.lines(gen, copyValue);
   const [existing] =
     await first`select exists (select 1 from statistics.funnel_rollup where gen = ${gen}) as some`;
   if (!existing?.some) {

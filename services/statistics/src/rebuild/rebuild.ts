@@ -239,17 +239,22 @@ export async function rebuild(options: {
     progress.phase = 'writing';
     onProgress?.({ ...progress });
     let indexingAt: number | undefined;
-    await loadGeneration(db, gen, states.values(), {
-      written: (written) => {
-        progress.written = written;
-        onProgress?.({ ...progress });
+    await loadGeneration(
+      db,
+      gen,
+      { [Symbol.iterator]: () => states.values() },
+      {
+        written: (written) => {
+          progress.written = written;
+          onProgress?.({ ...progress });
+        },
+        indexing: () => {
+          indexingAt = performance.now();
+          progress.phase = 'indexing';
+          onProgress?.({ ...progress });
+        },
       },
-      indexing: () => {
-        indexingAt = performance.now();
-        progress.phase = 'indexing';
-        onProgress?.({ ...progress });
-      },
-    });
+    );
     const writeMs = performance.now() - started - readMs;
     const indexMs = performance.now() - (indexingAt ?? performance.now());
     await options.beforeSwap?.();

@@ -1,0 +1,138 @@
+// The bulk rollup counter must give exactly the cells `contributions()` gives, in the order of the table's key.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type CaseState, contributions, emptyCase, parseRollupKey } from './case-state.ts';
+import { RollupCounter } from './rollup-counter.ts';
+
+const orgs = ['SE2321000032-1001', 'SE2321000032-2002', 'SE2120000415-2001', 'SE2120000415-3001', 'SE5565-1'];
+const municipalities = ['0180', '0114', '1480', '2480', null];
+const reasons = ['goals-met', 'moved', 'declined', 'other'];
+
+/** A folded case with any stages on days around month, year and DST edges. */
+const caseState = fc
+  .record({
+    id: fc.uuid(),
+    org: fc.constantFrom(...orgs),
+    municipality: fc.constantFrom(...municipalities),
+    ageBand: fc.constantFrom('child', 'adult', 'older' as const),
+    trigger: fc.constantFrom('discharge', 'other' as const),
+    times: fc.array(
+      fc.option(fc.date({ min: new Date('2025-12-25T00:00:00Z'), max: new Date('2026-04-05T00:00:00Z') }), {
+        nil: undefined,
+      }),
+      { minLength: 8, maxLength: 8 },
+    ),
+    reason: fc.constantFrom(...reasons),
+  })
+  .map(({ id, org, municipality, ageBand, trigger, times, reason }): CaseState => {
+    const s = emptyCase(id);
+    const at = (i: number) => {
+      const t = times[i];
+      return t && !Number.isNaN(t.getTime()) ? t.toISOString() : undefined;
+    };
+    s.dims = {
+      requesterOrg: org,
+      principal: org.split('-')[0] ?? org,
+      municipality,
+      region: municipality ? municipality.slice(0, 2) : null,
+      ageBand,
+      trigger,
+    };
+    s.identifiedAt = at(0) ?? '2026-01-31T23:30:00Z';
+    s.consentedAt = at(1);
+    s.invitedAt = at(2);
+    s.heldAt = at(3);
+    s.establishedAt = at(4);
+    s.followedUpAt = at(5);
+    s.closedAt = at(6);
+    if (s.closedAt) s.closedReasonCase = reason;
+    s.cancelledAt = s.closedAt ? undefined : at(7);
+    if (s.cancelledAt) s.cancelledReason = reason;
+    return s;
+  });
+
+/** The key's order: (scope, grain, key, period, parent, stage, age_band, trigger), each compared as text. */
+function keyOrder(line: string): string[] {
+  const [, grain, scope, stage, period, key, parent, age, trigger] = line.split('\t');
+  return [scope, grain, key, period, parent, stage, age, trigger].map((v) => v ?? '');
+}
+
+function compareTuples(a: string[], b: string[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] ?? '';
+    const y = b[i] ?? '';
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+describe('the bulk rollup counter', () => {
+  it('counts exactly the cells contributions() gives, once per case and cell', () => {
+    fc.assert(
+      fc.property(fc.array(caseState, { minLength: 1, maxLength: 40 }), (states) => {
+        const expected = new Map<string, number>();
+        for (const s of states)
+          for (const k of contributions(s)) {
+            const c = parseRollupKey(k);
+            const line = [
+              '7',
+              c.grain,
+              c.scope,
+              c.stage,
+              c.period,
+              c.key,
+              c.parent,
+              c.ageBand,
+              c.trigger,
+            ].join('\t');
+            expected.set(line, (expected.get(line) ?? 0) + 1);
+          }
+        const counter = new RollupCounter();
+        for (const s of states) counter.add(s);
+        const lines = counter.lines(7, (v) => v);
+        const got = new Map(
+          lines.map((l) => [l.slice(0, l.lastIndexOf('\t')), Number(l.slice(l.lastIndexOf('\t') + 1))]),
+        );
+        expect(got).toEqual(expected);
+        expect(counter.size).toBe(expected.size);
+        expect(lines.every((l) => l.endsWith('\n'))).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('hands the lines out in the order of the rollup table key', () => {
+    fc.assert(
+      fc.property(fc.array(caseState, { minLength: 2, maxLength: 40 }), (states) => {
+        const counter = new RollupCounter();
+        for (const s of states) counter.add(s);
+        const lines = counter.lines(1, (v) => v).map(keyOrder);
+        for (let i = 1; i < lines.length; i++)
+          expect(compareTuples(lines[i - 1] ?? [], lines[i] ?? [])).toBeLessThan(0);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('escapes every text value for COPY and skips cases without dimensions', () => {
+    const s = emptyCase('8c9e2d1a-7a6b-4c3d-9e8f-0a1b2c3d4e5f');
+    s.dims = {
+      requesterOrg: 'SE1\\odd\tname',
+      principal: 'SE1',
+      municipality: null,
+      region: null,
+      ageBand: 'adult',
+      trigger: 'other',
+    };
+    s.identifiedAt = '2026-03-01T12:00:00Z';
+    const counter = new RollupCounter();
+    counter.add(s);
+    counter.add(emptyCase('5b1f3c2e-0d4a-4e6b-8c7d-9e0f1a2b3c4d'));
+    const lines = counter.lines(3, (v) => v.replaceAll('\\', '\\\\').replaceAll('\t', '\\t'));
+    // all × 3 grains + principal, municipality and org by month; no region cells without a municipality.
+    expect(lines).toHaveLength(6);
+    expect(lines.filter((l) => l.includes('\torg\t'))).toEqual([
+      '3\tmonth\torg\tidentified\t2026-03-01\tSE1\\\\odd\\tname\t\tadult\tother\t1\n',
+    ]);
+  });
+});
