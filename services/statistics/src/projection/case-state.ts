@@ -363,19 +363,26 @@ export function eachContribution(
     period: string,
     key: string,
     parent: string,
+    /** Which of the case's scopes and stages this cell is of (0, 1, …), for callers that cache per case. */
+    scopeIndex: number,
+    stageIndex: number,
   ) => void,
 ): void {
   const dims = s.dims;
   if (!dims) return;
   const scopes = scopesOf(dims);
-  for (const [stage, day] of stageDays(s)) {
+  const stages = stageDays(s);
+  for (let i = 0; i < stages.length; i++) {
+    const [stage, day] = stages[i] as [string, string];
     const periods: Record<RollupGrain, string> = {
       day,
       week: weekStart(day),
       month: `${day.slice(0, 7)}-01`,
     };
-    for (const [scope, key, parent] of scopes)
-      for (const grain of ROLLUP_GRAINS[scope]) cell(grain, scope, stage, periods[grain], key, parent);
+    for (let j = 0; j < scopes.length; j++) {
+      const [scope, key, parent] = scopes[j] as [RollupScope, string, string];
+      for (const grain of ROLLUP_GRAINS[scope]) cell(grain, scope, stage, periods[grain], key, parent, j, i);
+    }
   }
 }
 

@@ -41,21 +41,26 @@ export async function createLoadTables(client: PgClient, gen: number): Promise<v
     );
 }
 
-/** The statements that give a loaded table its parent's primary key and indexes, each to run on its own. */
-async function indexStatements(client: PgClient, table: ProjectionTable, gen: number): Promise<string[]> {
-  const rows = await client<{ condef: string | null; indexdef: string }[]>`
-    select pg_get_constraintdef(c.oid) as condef, pg_get_indexdef(i.indexrelid) as indexdef
-    from pg_index i left join pg_constraint c on c.conindid = i.indexrelid and c.contype in ('p', 'u')
-    where i.indrelid = ${`statistics.${table}`}::regclass
-    order by c.contype nulls last`;
-  const target = partitionOf(table, gen);
-  return rows.map(({ condef, indexdef }) => {
+/** The statements that give each loaded table its parent's primary key and indexes, each to run on its own. */
+async function indexStatements(client: PgClient, gen: number): Promise<Map<ProjectionTable, string[]>> {
+  const rows = await client<{ table: ProjectionTable; condef: string | null; indexdef: string }[]>`
+    select t.relname as table, pg_get_constraintdef(c.oid) as condef, pg_get_indexdef(i.indexrelid) as indexdef
+    from pg_index i join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace
+    left join pg_constraint c on c.conindid = i.indexrelid and c.contype in ('p', 'u')
+    where n.nspname = 'statistics' and t.relname = any(${[...PROJECTION_TABLES]}::text[])
+    order by t.relname, c.contype nulls last, i.indexrelid`;
+  const out = new Map<ProjectionTable, string[]>(PROJECTION_TABLES.map((t) => [t, []]));
+  for (const { table, condef, indexdef } of rows) {
+    const target = partitionOf(table, gen);
     // A key must be a constraint on the partition too, or the attach builds another index for it.
-    if (condef) return `alter table ${target} add ${condef}`;
-    const using = indexdef.indexOf(' USING ');
-    if (using < 0) throw new Error(`unexpected index definition on statistics.${table}: ${indexdef}`);
-    return `create index on ${target}${indexdef.slice(using)}`;
-  });
+    if (condef) out.get(table)?.push(`alter table ${target} add ${condef}`);
+    else {
+      const using = indexdef.indexOf(' USING ');
+      if (using < 0) throw new Error(`unexpected index definition on statistics.${table}: ${indexdef}`);
+      out.get(table)?.push(`create index on ${target}${indexdef.slice(using)}`);
+    }
+  }
+  return out;
 }
 
 /** Rows a finished load derives from the loaded ones: `run` writes them into `table` once `ready` has settled. */
@@ -107,9 +112,10 @@ export async function indexAndAttach(
   }
   // Largest first, so the lanes finish close together.
   const order: ProjectionTable[] = ['funnel_rollup', 'stage_fact', 'case_fact', 'invitation_fact'];
+  const statements = await indexStatements(first, gen);
   for (const table of [...order, ...PROJECTION_TABLES.filter((t) => !order.includes(t))]) {
     const fills = filled.get(table) ?? [];
-    for (const statement of await indexStatements(first, table, gen))
+    for (const statement of statements.get(table) ?? [])
       tasks.push({
         isReady: () => fills.every((f) => f.done()),
         readiness: Promise.all(fills.map((f) => f.promise)),

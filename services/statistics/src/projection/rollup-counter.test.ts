@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type CaseState, contributions, emptyCase, parseRollupKey } from './case-state.ts';
-import { RollupCounter } from './rollup-counter.ts';
+import { CountTable, RollupCounter } from './rollup-counter.ts';
 
 const orgs = ['SE2321000032-1001', 'SE2321000032-2002', 'SE2120000415-2001', 'SE2120000415-3001', 'SE5565-1'];
 const municipalities = ['0180', '0114', '1480', '2480', null];
@@ -106,7 +106,10 @@ describe('the bulk rollup counter', () => {
       fc.property(fc.array(caseState, { minLength: 2, maxLength: 40 }), (states) => {
         const counter = new RollupCounter();
         for (const s of states) counter.add(s);
-        const lines = counter.lines(1, (v) => v).map(keyOrder);
+        const lines = counter
+          .lines(1, (v) => v)
+
+          .map(keyOrder);
         for (let i = 1; i < lines.length; i++)
           expect(compareTuples(lines[i - 1] ?? [], lines[i] ?? [])).toBeLessThan(0);
       }),
@@ -134,5 +137,30 @@ describe('the bulk rollup counter', () => {
     expect(lines.filter((l) => l.includes('\torg\t'))).toEqual([
       '3\tmonth\torg\tidentified\t2026-03-01\tSE1\\\\odd\\tname\t\tadult\tother\t1\n',
     ]);
+  });
+
+  it('keeps exact counts for keys up to 2^53 across growing, and 0 for a key never added', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.maxSafeNat(), fc.integer({ min: 1, max: 5 })), { maxLength: 300 }),
+        (adds) => {
+          const table = new CountTable(2);
+          const expected = new Map<number, number>();
+          for (const [key, n] of adds) {
+            table.add(key, n);
+            expected.set(key, (expected.get(key) ?? 0) + n);
+          }
+          expect(table.size).toBe(expected.size);
+          for (const [key, n] of expected) expect(table.get(key)).toBe(n);
+          const seen = new Map<number, number>();
+          table.forEach((key, n) => {
+            seen.set(key, n);
+          });
+          expect(seen).toEqual(expected);
+          const absent = Number.MAX_SAFE_INTEGER - 7;
+          if (!expected.has(absent)) expect(table.get(absent)).toBe(0);
+        },
+      ),
+    );
   });
 });

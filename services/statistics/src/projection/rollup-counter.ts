@@ -3,7 +3,7 @@
 // The cells are those of `eachContribution()` (one definition for live and bulk writes). A cell is counted under a
 // number instead of a string: about 2 million contributions per 40,000 cases made building and hashing their string
 // keys the largest cost of a rebuild's write.
-import { type CaseState, eachContribution, type RollupGrain, type RollupScope } from './case-state.ts';
+import { type CaseState, eachContribution, type RollupGrain } from './case-state.ts';
 
 /** Interns values as dense ids, and ranks them in sort order afterwards. */
 class Dictionary {
@@ -70,27 +70,117 @@ function tooMany(what: string, limit: number): Error {
   return new Error(`rollup counter: more than ${limit} distinct ${what} in one bulk load`);
 }
 
+/**
+ * Counts per non-negative integer key below 2^53, in typed arrays with open addressing: a Map keyed by such numbers
+ * boxes every key and was most of the counter's time.
+ */
+export class CountTable {
+  private keys: Float64Array;
+  private counts: Float64Array;
+  private mask: number;
+  size = 0;
+
+  constructor(capacity = 1 << 16) {
+    const size = 2 ** Math.ceil(Math.log2(Math.max(capacity, 2)));
+    this.keys = new Float64Array(size).fill(-1);
+    this.counts = new Float64Array(size);
+    this.mask = size - 1;
+  }
+
+  private slot(key: number): number {
+    const lo = key >>> 0;
+    const hi = Math.floor(key / 4294967296);
+    let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca77);
+    h ^= h >>> 15;
+    let i = h & this.mask;
+    for (;;) {
+      const k = this.keys[i];
+      if (k === key || k === -1) return i;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  add(key: number, n = 1): void {
+    let i = this.slot(key);
+    if (this.keys[i] === -1) {
+      if ((this.size + 1) * 2 > this.keys.length) {
+        this.grow();
+        i = this.slot(key);
+      }
+      this.keys[i] = key;
+      this.size += 1;
+    }
+    this.counts[i] = (this.counts[i] ?? 0) + n;
+  }
+
+  get(key: number): number {
+    const i = this.slot(key);
+    return this.keys[i] === -1 ? 0 : (this.counts[i] ?? 0);
+  }
+
+  forEach(fn: (key: number, n: number) => void): void {
+    for (let i = 0; i < this.keys.length; i++) {
+      const key = this.keys[i] ?? -1;
+      if (key !== -1) fn(key, this.counts[i] ?? 0);
+    }
+  }
+
+  private grow(): void {
+    const { keys, counts } = this;
+    this.keys = new Float64Array(keys.length * 2).fill(-1);
+    this.counts = new Float64Array(keys.length * 2);
+    this.mask = this.keys.length - 1;
+    this.size = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] ?? -1;
+      if (key !== -1) this.add(key, counts[i] ?? 0);
+    }
+  }
+}
+
 export class RollupCounter {
   /** (scope, key, parent) */
   private readonly places = new TupleIds();
   /** (stage, target group, trigger) */
   private readonly groups = new TupleIds();
   private readonly periods = new Dictionary();
-  private readonly counts = new Map<number, number>();
+  private readonly counts = new CountTable();
+  private readonly periodOf: number[] = [];
+  // Per case: the ids of its scopes and stages, looked up once each rather than once per cell.
+  private readonly placeOf: number[] = [];
+  private readonly groupOf: number[] = [];
 
   add(s: CaseState): void {
     const dims = s.dims;
     if (!dims) return;
-    eachContribution(s, (grain, scope, stage, period, key, parent) => {
-      const place = this.places.id(scope, key, parent);
-      const group = this.groups.id(stage, dims.ageBand, dims.trigger);
-      const day = this.periods.id(period);
-      if (place >= PLACE_LIMIT) throw tooMany('scope, key and parent combinations', PLACE_LIMIT);
-      if (day >= 2 ** PERIOD_BITS) throw tooMany('periods', 2 ** PERIOD_BITS);
-      if (group >= 2 ** GROUP_BITS)
-        throw tooMany('stage, target group and trigger combinations', 2 ** GROUP_BITS);
-      const cell = ((place * 4 + GRAIN_ID[grain]) * 2 ** PERIOD_BITS + day) * 2 ** GROUP_BITS + group;
-      this.counts.set(cell, (this.counts.get(cell) ?? 0) + 1);
+    const placeOf = this.placeOf;
+    const groupOf = this.groupOf;
+    const periodOf = this.periodOf;
+    placeOf.length = 0;
+    groupOf.length = 0;
+    periodOf.length = 0;
+    eachContribution(s, (grain, scope, stage, period, key, parent, scopeIndex, stageIndex) => {
+      let place = placeOf[scopeIndex];
+      if (place === undefined) {
+        place = this.places.id(scope, key, parent);
+        if (place >= PLACE_LIMIT) throw tooMany('scope, key and parent combinations', PLACE_LIMIT);
+        placeOf[scopeIndex] = place;
+      }
+      let group = groupOf[stageIndex];
+      if (group === undefined) {
+        group = this.groups.id(stage, dims.ageBand, dims.trigger);
+        if (group >= 2 ** GROUP_BITS)
+          throw tooMany('stage, target group and trigger combinations', 2 ** GROUP_BITS);
+        groupOf[stageIndex] = group;
+      }
+      const grainId = GRAIN_ID[grain];
+      let day = periodOf[stageIndex * 4 + grainId];
+      if (day === undefined) {
+        day = this.periods.id(period);
+        if (day >= 2 ** PERIOD_BITS) throw tooMany('periods', 2 ** PERIOD_BITS);
+        periodOf[stageIndex * 4 + grainId] = day;
+      }
+      this.counts.add(((place * 4 + grainId) * 2 ** PERIOD_BITS + day) * 2 ** GROUP_BITS + group);
     });
   }
 
@@ -103,75 +193,102 @@ export class RollupCounter {
    * in the order of the key (gen, scope, grain, key, period, parent, stage, age_band, trigger).
    */
   lines(gen: number, escapeValue: (value: string) => string): string[] {
-    const places = this.places.tuples;
-    const groups = this.groups.tuples;
     const field = (tuples: string[][], index: number) => {
       const dictionary = new Dictionary();
       const ids = tuples.map((t) => dictionary.id(t[index] ?? ''));
-      return { ids, ...dictionary.ranks() };
+      const { rankOf, byRank, bits } = dictionary.ranks();
+      // Straight from a place or group id to the value's rank and its COPY text.
+      const rank = Uint32Array.from(ids, (id) => rankOf[id] ?? 0);
+      return { rank, text: byRank.map(escapeValue), bits };
     };
-    const scope = field(places, 0);
-    const key = field(places, 1);
-    const parent = field(places, 2);
-    const stage = field(groups, 0);
-    const age = field(groups, 1);
-    const trigger = field(groups, 2);
-    const period = this.periods.ranks();
-    // The grains in text order, as the key sorts them: day, month, week.
-    const grainRank = GRAINS.map((g) => [...GRAINS].sort().indexOf(g));
-    const widths = [scope.bits, 2, key.bits, period.bits, parent.bits, stage.bits, age.bits, trigger.bits];
-    const rows: { sortKey: number; cell: number; n: number }[] = [];
-    const packable = widths.reduce((a, b) => a + b, 0) <= 53;
-    for (const [cell, n] of this.counts) {
+    const places = this.places.tuples;
+    const groups = this.groups.tuples;
+    const fields = {
+      scope: field(places, 0),
+      grain: {
+        rank: Uint32Array.from(GRAINS, (g) => [...GRAINS].sort().indexOf(g)),
+        text: [...GRAINS].sort(),
+        bits: 2,
+      },
+      key: field(places, 1),
+      period: (() => {
+        const { rankOf, byRank, bits } = this.periods.ranks();
+        return { rank: rankOf, text: byRank.map(escapeValue), bits };
+      })(),
+      parent: field(places, 2),
+      stage: field(groups, 0),
+      age: field(groups, 1),
+      trigger: field(groups, 2),
+    };
+    // The key's columns in order; a cell's sort key packs their ranks into one number when they fit in 53 bits.
+    const order = [
+      fields.scope,
+      fields.grain,
+      fields.key,
+      fields.period,
+      fields.parent,
+      fields.stage,
+      fields.age,
+      fields.trigger,
+    ];
+    const total = order.reduce((bits, f) => bits + f.bits, 0);
+    const sizes = order.map((f) => 2 ** f.bits);
+    // One array reused for every cell: a fresh one per cell made most of the garbage.
+    const ranks = new Array<number>(order.length).fill(0);
+    const rankCell = (cell: number): void => {
       const group = cell % 2 ** GROUP_BITS;
       const rest = Math.floor(cell / 2 ** GROUP_BITS);
       const day = rest % 2 ** PERIOD_BITS;
       const placeGrain = Math.floor(rest / 2 ** PERIOD_BITS);
-      const grain = placeGrain % 4;
       const place = Math.floor(placeGrain / 4);
-      const parts = [
-        scope.rankOf[scope.ids[place] ?? 0] ?? 0,
-        grainRank[grain] ?? 0,
-        key.rankOf[key.ids[place] ?? 0] ?? 0,
-        period.rankOf[day] ?? 0,
-        parent.rankOf[parent.ids[place] ?? 0] ?? 0,
-        stage.rankOf[stage.ids[group] ?? 0] ?? 0,
-        age.rankOf[age.ids[group] ?? 0] ?? 0,
-        trigger.rankOf[trigger.ids[group] ?? 0] ?? 0,
-      ];
-      let sortKey = 0;
-      if (packable)
-        for (let i = 0; i < parts.length; i++) sortKey = sortKey * 2 ** (widths[i] ?? 0) + (parts[i] ?? 0);
-      rows.push({ sortKey, cell, n });
+      ranks[0] = fields.scope.rank[place] ?? 0;
+      ranks[1] = fields.grain.rank[placeGrain % 4] ?? 0;
+      ranks[2] = fields.key.rank[place] ?? 0;
+      ranks[3] = fields.period.rank[day] ?? 0;
+      ranks[4] = fields.parent.rank[place] ?? 0;
+      ranks[5] = fields.stage.rank[group] ?? 0;
+      ranks[6] = fields.age.rank[group] ?? 0;
+      ranks[7] = fields.trigger.rank[group] ?? 0;
+    };
+    const line = (n: number): string =>
+      `${gen}\t${fields.grain.text[ranks[1] ?? 0]}\t${fields.scope.text[ranks[0] ?? 0]}\t${
+        fields.stage.text[ranks[5] ?? 0]
+      }\t${fields.period.text[ranks[3] ?? 0]}\t${fields.key.text[ranks[2] ?? 0]}\t${
+        fields.parent.text[ranks[4] ?? 0]
+      }\t${fields.age.text[ranks[6] ?? 0]}\t${fields.trigger.text[ranks[7] ?? 0]}\t${n}\n`;
+    const out: string[] = [];
+    const push = (text: string) => {
+      out.push(text);
+    };
+    if (total > 53) {
+      // Too many distinct values to pack: the lines are not presorted, and the key is built all the same, slower.
+      this.counts.forEach((cell, n) => {
+        rankCell(cell);
+        push(line(n));
+      });
+    } else {
+      const sortKeys = new Float64Array(this.counts.size);
+      const countOf = new CountTable(this.counts.size * 2);
+      let i = 0;
+      this.counts.forEach((cell, n) => {
+        rankCell(cell);
+        let sortKey = 0;
+        for (let f = 0; f < sizes.length; f++) sortKey = sortKey * (sizes[f] ?? 1) + (ranks[f] ?? 0);
+        sortKeys[i++] = sortKey;
+        countOf.add(sortKey, n);
+      });
+      sortKeys.sort();
+      for (let k = 0; k < sortKeys.length; k++) {
+        const sortKey = sortKeys[k] ?? 0;
+        let rest = sortKey;
+        for (let f = sizes.length - 1; f >= 0; f--) {
+          const size = sizes[f] ?? 1;
+          ranks[f] = rest % size;
+          rest = Math.floor(rest / size);
+        }
+        push(line(countOf.get(sortKey)));
+      }
     }
-    // With too many distinct values to pack a sort key into a number, the lines are not presorted; the key is built
-    // all the same, only slower.
-    if (packable) rows.sort((a, b) => a.sortKey - b.sortKey);
-    const escaped = (values: string[]) => values.map(escapeValue);
-    const text = {
-      scope: escaped(scope.byRank),
-      key: escaped(key.byRank),
-      parent: escaped(parent.byRank),
-      stage: escaped(stage.byRank),
-      age: escaped(age.byRank),
-      trigger: escaped(trigger.byRank),
-      period: escaped(period.byRank),
-    };
-    const byId = (f: typeof scope, names: string[], id: number) => names[f.rankOf[f.ids[id] ?? 0] ?? 0] ?? '';
-    return rows.map(({ cell, n }) => {
-      const group = cell % 2 ** GROUP_BITS;
-      const rest = Math.floor(cell / 2 ** GROUP_BITS);
-      const day = rest % 2 ** PERIOD_BITS;
-      const placeGrain = Math.floor(rest / 2 ** PERIOD_BITS);
-      const place = Math.floor(placeGrain / 4);
-      const grain = GRAINS[placeGrain % 4] as RollupGrain;
-      return `${gen}\t${grain}\t${byId(scope, text.scope, place) as RollupScope}\t${byId(stage, text.stage, group)}\t${
-        text.period[period.rankOf[day] ?? 0]
-      }\t${byId(key, text.key, place)}\t${byId(parent, text.parent, place)}\t${byId(age, text.age, group)}\t${byId(
-        trigger,
-        text.trigger,
-        group,
-      )}\t${n}\n`;
-    });
+    return out;
   }
 }

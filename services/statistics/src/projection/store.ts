@@ -452,7 +452,7 @@ async function countRollups(gen: number, states: Iterable<CaseState>): Promise<s
   let slice = 0;
   for (const s of states) {
     counter.add(s);
-    if (++slice % 2000 === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (++slice % 250 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   return counter.lines(gen, copyValue);
 }
