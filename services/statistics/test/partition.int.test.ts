@@ -231,6 +231,13 @@ describe('a generation being built', () => {
       // Kept until the next rebuild, for readers that resolved the old generation just before the swap.
       expect(await partitionsOf(client, retired)).toHaveLength(PROJECTION_TABLES.length);
       expect((await partitionsOf(client, first.generation)).every((p) => p.attached)).toBe(true);
+      // Swapped in ready to query: analyzed, and every page all-visible for the funnel's index-only scans.
+      const tables = await client<{ name: string; analyzed: boolean; visible: boolean }[]>`
+        select c.relname as name, s.last_analyze is not null as analyzed, c.relallvisible = c.relpages as visible
+        from pg_class c join pg_stat_user_tables s on s.relid = c.oid
+        where s.schemaname = 'statistics' and c.relname like ${`%\\_g${first.generation}`}`;
+      expect(tables).toHaveLength(PROJECTION_TABLES.length);
+      for (const t of tables) expect(t, t.name).toMatchObject({ analyzed: true, visible: true });
       const second = await rebuild({ db: h.database.db, bus: h.bus });
       expect(second.retired).toBe(first.generation);
       expect(await partitionsOf(client, retired)).toEqual([]);

@@ -79,7 +79,7 @@ interface Task {
 
 /**
  * Finishes a loaded generation on every lane at once: runs each fill as soon as it is ready, builds every key and
- * index (largest tables first, a table's only after its fills), then attaches the tables. Attaching takes a lock that
+ * index (largest tables first, a table's only after its fills), vacuums and analyzes each table, then attaches them. Attaching takes a lock that
  * lets the live service go on reading and writing.
  */
 export async function indexAndAttach(
@@ -115,7 +115,10 @@ export async function indexAndAttach(
   const statements = await indexStatements(first, gen);
   for (const table of [...order, ...PROJECTION_TABLES.filter((t) => !order.includes(t))]) {
     const fills = filled.get(table) ?? [];
-    for (const statement of statements.get(table) ?? [])
+    // After the indexes: statistics for the planner (an unanalyzed partition is planned as if nearly empty) and
+    // the visibility map, without which the funnel's index-only scans read the table too.
+    const statementsOf = [...(statements.get(table) ?? []), `vacuum (analyze) ${partitionOf(table, gen)}`];
+    for (const statement of statementsOf)
       tasks.push({
         isReady: () => fills.every((f) => f.done()),
         readiness: Promise.all(fills.map((f) => f.promise)),
