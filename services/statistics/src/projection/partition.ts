@@ -1,5 +1,5 @@
 // One partition per projection table and generation (migration 0003). A rebuild loads its generation into plain
-// tables that have no indexes yet, builds each index once from sorted input, and attaches the tables; a retired
+// tables that have no indexes yet, builds each index once over the loaded rows, and attaches the tables; a retired
 // generation is detached and dropped instead of deleted row by row.
 import type postgres from 'postgres';
 
@@ -79,8 +79,8 @@ interface Task {
 
 /**
  * Finishes a loaded generation on every lane at once: runs each fill as soon as it is ready, builds every key and
- * index (largest tables first, a table's only after its fills), vacuums and analyzes each table, then attaches them. Attaching takes a lock that
- * lets the live service go on reading and writing.
+ * index (largest tables first, a table's only after its fills), vacuums and analyzes each table, then attaches
+ * them. Attaching takes a lock that lets the live service go on reading and writing.
  */
 export async function indexAndAttach(
   lanes: readonly postgres.ReservedSql[],
