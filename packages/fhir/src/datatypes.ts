@@ -5,6 +5,24 @@ import { z } from 'zod';
 export const fhirId = z
   .string()
   .regex(/^[A-Za-z0-9\-.]{1,64}$/, 'must be a FHIR id ([A-Za-z0-9-.], 1-64 chars)');
+/**
+ * Whether the calendar parts of a FHIR date, dateTime or instant exist (month 01-12, a day the month has) and a
+ * time, when given, parses. JavaScript's own parser skips the date check for YYYY-MM-DD and rolls 2026-02-30 over
+ * into March.
+ */
+export function isRealDateTime(value: string): boolean {
+  const parts = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?/.exec(value);
+  if (!parts) return false;
+  const year = Number(parts[1]);
+  const month = parts[2] === undefined ? 1 : Number(parts[2]);
+  const day = parts[3] === undefined ? 1 : Number(parts[3]);
+  if (month < 1 || month > 12) return false;
+  const lastDay = new Date(0);
+  lastDay.setUTCFullYear(year, month, 0);
+  if (day < 1 || day > lastDay.getUTCDate()) return false;
+  return value.length <= 10 || !Number.isNaN(Date.parse(value));
+}
+
 /** FHIR `dateTime` with a time zone when a time is given (R4 §2.24.0.1). */
 export const fhirDateTime = z
   .string()
@@ -12,18 +30,18 @@ export const fhirDateTime = z
     /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?)?)?$/,
     'must be a FHIR dateTime such as 2026-11-22T10:00:00+01:00',
   )
-  .refine((v) => v.length < 11 || !Number.isNaN(Date.parse(v)), 'is not a real date and time');
+  .refine(isRealDateTime, 'is not a real date and time');
 export const fhirInstant = z
   .string()
   .regex(
     /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/,
     'must be a FHIR instant such as 2026-11-22T10:00:00Z',
   )
-  .refine((v) => !Number.isNaN(Date.parse(v)), 'is not a real instant');
+  .refine(isRealDateTime, 'is not a real instant');
 export const fhirDate = z
   .string()
   .regex(/^\d{4}(-\d{2}(-\d{2})?)?$/, 'must be a FHIR date such as 2026-11-22')
-  .refine((v) => v.length < 10 || !Number.isNaN(Date.parse(v)), 'is not a real date');
+  .refine(isRealDateTime, 'is not a real date');
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
 export const extension: z.ZodType<unknown> = z.looseObject({ url: nonEmpty });

@@ -115,6 +115,16 @@ describe('POST /fhir/Consent', () => {
     );
   });
 
+  it('answers a period on a day the calendar does not have with 400, not 500 (found by the fuzz suite)', async () => {
+    const { caseId } = await initiateCase(h);
+    for (const periodStart of ['2026-13-45', '2026-02-29', '2026-02-30T10:00:00+01:00']) {
+      const outcome = await json<OperationOutcome>(await post(sipConsent({ caseId, periodStart })), 400);
+      expect(diagnostics(outcome), periodStart).toMatch(
+        /Consent.provision.period.start.*is not a real date and time/,
+      );
+    }
+  });
+
   it('refuses a unit that takes no part in the case alike for a foreign and an unknown case', async () => {
     const { caseId } = await initiateCase(h);
     const foreign = await json<OperationOutcome>(await post(sipConsent({ caseId }), ORGS.outsider), 403);
