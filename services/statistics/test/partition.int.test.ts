@@ -48,6 +48,22 @@ async function partitionsOf(client: postgres.Sql, gen: number) {
     order by c.relname`;
 }
 
+/** Runs `fn` with the load tables of generation `gen` created and two reserved lanes, then frees both lanes. */
+async function withLoadTables(
+  gen: number,
+  fn: (client: postgres.Sql, lanes: postgres.ReservedSql[]) => Promise<void>,
+): Promise<void> {
+  const client = postgres(databaseUrl(), { max: 3, onnotice: () => {} });
+  const lanes = [await client.reserve(), await client.reserve()];
+  try {
+    await createLoadTables(lanes[0] as postgres.ReservedSql, gen);
+    await fn(client, lanes);
+  } finally {
+    for (const lane of lanes) lane.release();
+    await client.end({ timeout: 1 });
+  }
+}
+
 async function stats(): Promise<unknown> {
   const res = await h.request('/api/statistics?from=2026-01-01&to=2026-03-31&grain=week', { org: HOME_CARE });
   expect(res.status).toBe(200);
@@ -135,19 +151,14 @@ describe('migration 0003 (partition per generation)', () => {
 
 describe('a generation being built', () => {
   it('fails whole when a key cannot be built: nothing attached, the other lane stopped, all of it droppable', async () => {
-    const client = postgres(databaseUrl(), { max: 3, onnotice: () => {} });
-    const lanes = [await client.reserve(), await client.reserve()];
     const gen = 9_001;
-    try {
-      await createLoadTables(lanes[0] as postgres.ReservedSql, gen);
+    await withLoadTables(gen, async (client, lanes) => {
       // Two rows for one case: the case table's primary key cannot be built.
       for (let i = 0; i < 2; i++)
         await client.unsafe(
           `insert into statistics.case_fact_g${gen} (gen, case_id, state) values (${gen}, '${CASE}', '{}')`,
         );
-      await expect(indexAndAttach(lanes as postgres.ReservedSql[], gen)).rejects.toThrow(
-        /duplicate key|unique/i,
-      );
+      await expect(indexAndAttach(lanes, gen)).rejects.toThrow(/duplicate key|unique/i);
       const tables = await partitionsOf(client, gen);
       expect(tables).toHaveLength(PROJECTION_TABLES.length);
       expect(tables.some((t) => t.attached)).toBe(false);
@@ -160,18 +171,12 @@ describe('a generation being built', () => {
       }
       await dropPartitions(client, gen);
       expect(await partitionsOf(client, gen)).toEqual([]);
-    } finally {
-      for (const lane of lanes) lane.release();
-      await client.end({ timeout: 1 });
-    }
+    });
   });
 
   it('fails whole when the rows it derives cannot be counted, and builds no index that waits for them', async () => {
-    const client = postgres(databaseUrl(), { max: 3, onnotice: () => {} });
-    const lanes = [await client.reserve(), await client.reserve()];
     const gen = 9_002;
-    try {
-      await createLoadTables(lanes[0] as postgres.ReservedSql, gen);
+    await withLoadTables(gen, async (client, lanes) => {
       const counting = new Promise<string[]>((_, reject) =>
         setTimeout(() => reject(new Error('rollup counter: out of ids')), 50),
       );
@@ -183,7 +188,7 @@ describe('a generation being built', () => {
           ran = true;
         },
       };
-      await expect(indexAndAttach(lanes as postgres.ReservedSql[], gen, { fill: [fill] })).rejects.toThrow(
+      await expect(indexAndAttach(lanes, gen, { fill: [fill] })).rejects.toThrow(
         'rollup counter: out of ids',
       );
       expect(ran).toBe(false);
@@ -193,10 +198,7 @@ describe('a generation being built', () => {
       expect(rollupIndexes?.n).toBe(0);
       await dropPartitions(client, gen);
       expect(await partitionsOf(client, gen)).toEqual([]);
-    } finally {
-      for (const lane of lanes) lane.release();
-      await client.end({ timeout: 1 });
-    }
+    });
   });
 
   it('that cannot be loaded is marked failed and removed, and the live numbers stay as they were', async () => {
