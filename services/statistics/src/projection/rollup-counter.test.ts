@@ -139,6 +139,35 @@ describe('the bulk rollup counter', () => {
     ]);
   });
 
+  it('cuts the COPY text into chunks of whole lines, the same text at any chunk size', () => {
+    fc.assert(
+      fc.property(
+        fc.array(caseState, { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 1, max: 400 }),
+        (states, chunkSize) => {
+          const counter = new RollupCounter();
+          for (const s of states) {
+            // Values beyond ASCII take more bytes than characters.
+            if (s.dims) s.dims = { ...s.dims, requesterOrg: `${s.dims.requesterOrg}-Vård-Ärende` };
+            counter.add(s);
+          }
+          const whole = counter.copyChunks(5, (v) => v);
+          const small = counter.copyChunks(5, (v) => v, chunkSize);
+          expect(Buffer.concat(small).toString('utf8')).toBe(Buffer.concat(whole).toString('utf8'));
+          expect(whole.length <= 1).toBe(true);
+          for (const chunk of small) {
+            expect(chunk.length).toBeGreaterThan(0);
+            expect(chunk.at(-1)).toBe(0x0a);
+            // A chunk is cut only between lines: it starts a line with the generation.
+            expect(chunk.subarray(0, 2).toString()).toBe('5\t');
+          }
+          expect(counter.lines(5, (v) => v).join('')).toBe(Buffer.concat(whole).toString('utf8'));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it('keeps exact counts for keys up to 2^53 across growing, and 0 for a key never added', () => {
     fc.assert(
       fc.property(

@@ -190,30 +190,33 @@ export class RollupCounter {
 
   /**
    * Every counted cell as a COPY text line of (gen, grain, scope, stage, period, key, parent, age_band, trigger, n),
-   * in the order of the key (gen, scope, grain, key, period, parent, stage, age_band, trigger).
+   * in the order of the key (gen, scope, grain, key, period, parent, stage, age_band, trigger), written as UTF-8 into
+   * chunks of whole lines of about `chunkSize` bytes: one string per line made formatting the lines cost as much as
+   * counting them.
    */
-  lines(gen: number, escapeValue: (value: string) => string): string[] {
+  copyChunks(gen: number, escapeValue: (value: string) => string, chunkSize = 256 * 1024): Buffer[] {
     const field = (tuples: string[][], index: number) => {
       const dictionary = new Dictionary();
       const ids = tuples.map((t) => dictionary.id(t[index] ?? ''));
       const { rankOf, byRank, bits } = dictionary.ranks();
       // Straight from a place or group id to the value's rank and its COPY text.
       const rank = Uint32Array.from(ids, (id) => rankOf[id] ?? 0);
-      return { rank, text: byRank.map(escapeValue), bits };
+      return { rank, text: byRank.map((v) => encodeField(escapeValue(v))), bits };
     };
     const places = this.places.tuples;
     const groups = this.groups.tuples;
+    const sortedGrains = [...GRAINS].sort();
     const fields = {
       scope: field(places, 0),
       grain: {
-        rank: Uint32Array.from(GRAINS, (g) => [...GRAINS].sort().indexOf(g)),
-        text: [...GRAINS].sort(),
+        rank: Uint32Array.from(GRAINS, (g) => sortedGrains.indexOf(g)),
+        text: sortedGrains.map(encodeField),
         bits: 2,
       },
       key: field(places, 1),
       period: (() => {
         const { rankOf, byRank, bits } = this.periods.ranks();
-        return { rank: rankOf, text: byRank.map(escapeValue), bits };
+        return { rank: rankOf, text: byRank.map((v) => encodeField(escapeValue(v))), bits };
       })(),
       parent: field(places, 2),
       stage: field(groups, 0),
@@ -231,6 +234,9 @@ export class RollupCounter {
       fields.age,
       fields.trigger,
     ];
+    // The COPY columns in table order, as indexes into `order` (and so into `ranks`).
+    const columns = [1, 0, 5, 3, 2, 4, 6, 7].map((f) => order[f]?.text ?? []);
+    const columnRank = [1, 0, 5, 3, 2, 4, 6, 7];
     const total = order.reduce((bits, f) => bits + f.bits, 0);
     const sizes = order.map((f) => 2 ** f.bits);
     // One array reused for every cell: a fresh one per cell made most of the garbage.
@@ -250,21 +256,23 @@ export class RollupCounter {
       ranks[6] = fields.age.rank[group] ?? 0;
       ranks[7] = fields.trigger.rank[group] ?? 0;
     };
-    const line = (n: number): string =>
-      `${gen}\t${fields.grain.text[ranks[1] ?? 0]}\t${fields.scope.text[ranks[0] ?? 0]}\t${
-        fields.stage.text[ranks[5] ?? 0]
-      }\t${fields.period.text[ranks[3] ?? 0]}\t${fields.key.text[ranks[2] ?? 0]}\t${
-        fields.parent.text[ranks[4] ?? 0]
-      }\t${fields.age.text[ranks[6] ?? 0]}\t${fields.trigger.text[ranks[7] ?? 0]}\t${n}\n`;
-    const out: string[] = [];
-    const push = (text: string) => {
-      out.push(text);
+    const out = new ChunkWriter(chunkSize);
+    const genField = encodeField(String(gen));
+    const longest = (texts: Uint8Array[]) => texts.reduce((max, t) => Math.max(max, t.length), 0);
+    // Room for the longest possible line (and a count of up to 22 digits and the newline).
+    const lineRoom = genField.length + columns.reduce((sum, texts) => sum + longest(texts), 0) + 24;
+    const line = (n: number): void => {
+      out.startLine(lineRoom);
+      out.bytes(genField);
+      for (let c = 0; c < columns.length; c++)
+        out.bytes(columns[c]?.[ranks[columnRank[c] ?? 0] ?? 0] as Uint8Array);
+      out.lastNumber(n);
     };
     if (total > 53) {
       // Too many distinct values to pack: the lines are not presorted, and the key is built all the same, slower.
       this.counts.forEach((cell, n) => {
         rankCell(cell);
-        push(line(n));
+        line(n);
       });
     } else {
       const sortKeys = new Float64Array(this.counts.size);
@@ -286,9 +294,70 @@ export class RollupCounter {
           ranks[f] = rest % size;
           rest = Math.floor(rest / size);
         }
-        push(line(countOf.get(sortKey)));
+        line(countOf.get(sortKey));
       }
     }
-    return out;
+    return out.finish();
+  }
+
+  /** The COPY lines of `copyChunks()` one by one, each ending in a newline. */
+  lines(gen: number, escapeValue: (value: string) => string): string[] {
+    const text = Buffer.concat(this.copyChunks(gen, escapeValue)).toString('utf8');
+    return text === ''
+      ? []
+      : text
+          .slice(0, -1)
+          .split('\n')
+          .map((l) => `${l}\n`);
+  }
+}
+
+/** A COPY field's UTF-8 bytes followed by the tab that ends it. */
+function encodeField(text: string): Uint8Array {
+  return Buffer.from(`${text}\t`, 'utf8');
+}
+
+/** Appends lines to fixed-size buffers, handing out the filled part of each: every chunk holds whole lines. */
+class ChunkWriter {
+  private readonly chunks: Buffer[] = [];
+  private buffer: Buffer;
+  private at = 0;
+
+  constructor(private readonly size: number) {
+    this.buffer = Buffer.allocUnsafe(size);
+  }
+
+  /** Makes room for a line of at most `room` bytes, which `bytes()` and `lastNumber()` then write unchecked. */
+  startLine(room: number): void {
+    if (this.at + room > this.buffer.length) this.next(room);
+  }
+
+  bytes(b: Uint8Array): void {
+    const buffer = this.buffer;
+    let at = this.at;
+    // A loop beats set() for the few bytes of a field.
+    for (let i = 0; i < b.length; i++) buffer[at++] = b[i] as number;
+    this.at = at;
+  }
+
+  /** A non-negative integer and the newline that ends the line. */
+  lastNumber(n: number): void {
+    const buffer = this.buffer;
+    if (n < 10 && n >= 0 && Number.isInteger(n)) buffer[this.at++] = 0x30 + n;
+    else this.at += buffer.write(String(n), this.at, 'latin1');
+    buffer[this.at++] = 0x0a;
+  }
+
+  finish(): Buffer[] {
+    if (this.at > 0) this.chunks.push(this.buffer.subarray(0, this.at));
+    this.buffer = Buffer.alloc(0);
+    this.at = 0;
+    return this.chunks;
+  }
+
+  private next(needed: number): void {
+    if (this.at > 0) this.chunks.push(this.buffer.subarray(0, this.at));
+    this.buffer = Buffer.allocUnsafe(Math.max(this.size, needed));
+    this.at = 0;
   }
 }

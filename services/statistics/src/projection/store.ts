@@ -246,9 +246,19 @@ async function copyInto(
   columns: readonly string[],
   lines: readonly string[],
 ): Promise<void> {
-  if (lines.length === 0) return;
   const chunks: string[] = [];
   for (let i = 0; i < lines.length; i += 2000) chunks.push(lines.slice(i, i + 2000).join(''));
+  await copyChunksInto(client, table, columns, chunks);
+}
+
+/** Streams COPY text, already cut into chunks of whole or partial lines, into a table. */
+async function copyChunksInto(
+  client: PgClient,
+  table: string,
+  columns: readonly string[],
+  chunks: readonly (string | Uint8Array)[],
+): Promise<void> {
+  if (chunks.length === 0) return;
   const target = await client.unsafe(`copy ${table} (${columns.join(', ')}) from stdin`).writable();
   await pipeline(Readable.from(chunks), target);
 }
@@ -432,7 +442,7 @@ export async function loadGeneration(
             table: 'funnel_rollup',
             ready: rollupLines,
             run: async (lane) =>
-              copyInto(
+              copyChunksInto(
                 lane,
                 partitionOf('funnel_rollup', gen),
                 COPY_COLUMNS.funnel_rollup,
@@ -447,14 +457,14 @@ export async function loadGeneration(
 }
 
 /** The rollup lines of many cases, counted in slices so the lanes' index builds are noticed as they finish. */
-async function countRollups(gen: number, states: Iterable<CaseState>): Promise<string[]> {
+async function countRollups(gen: number, states: Iterable<CaseState>): Promise<Buffer[]> {
   const counter = new RollupCounter();
   let slice = 0;
   for (const s of states) {
     counter.add(s);
     if (++slice % 250 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
-  return counter.lines(gen, copyValue);
+  return counter.copyChunks(gen, copyValue);
 }
 
 async function writeBulkOn(
@@ -502,15 +512,26 @@ async function writeBulkOn(
   await flush();
   await copying;
   if (target.fresh) return written;
-  const rollupLines = rollup.lines(gen, copyValue);
+  const rollupChunks = rollup.copyChunks(gen, copyValue);
   const [existing] =
     await first`select exists (select 1 from statistics.funnel_rollup where gen = ${gen}) as some`;
   if (!existing?.some) {
-    const half = second ? Math.ceil(rollupLines.length / 2) : rollupLines.length;
+    // Whole lines per chunk, so the chunks can go half on each lane.
+    const half = second ? Math.ceil(rollupChunks.length / 2) : rollupChunks.length;
     await Promise.all([
-      copyInto(first, target.into('funnel_rollup'), COPY_COLUMNS.funnel_rollup, rollupLines.slice(0, half)),
+      copyChunksInto(
+        first,
+        target.into('funnel_rollup'),
+        COPY_COLUMNS.funnel_rollup,
+        rollupChunks.slice(0, half),
+      ),
       second &&
-        copyInto(second, target.into('funnel_rollup'), COPY_COLUMNS.funnel_rollup, rollupLines.slice(half)),
+        copyChunksInto(
+          second,
+          target.into('funnel_rollup'),
+          COPY_COLUMNS.funnel_rollup,
+          rollupChunks.slice(half),
+        ),
     ]);
     return written;
   }
@@ -521,7 +542,7 @@ async function writeBulkOn(
     await first.unsafe(
       'create temp table rollup_load (like statistics.funnel_rollup including defaults) on commit drop',
     );
-    await copyInto(first, 'rollup_load', COPY_COLUMNS.funnel_rollup, rollupLines);
+    await copyChunksInto(first, 'rollup_load', COPY_COLUMNS.funnel_rollup, rollupChunks);
     await first.unsafe(`insert into statistics.funnel_rollup (${columns}) select ${columns} from rollup_load
       on conflict (gen, scope, grain, key, period, parent, stage, age_band, trigger)
       do update set n = funnel_rollup.n + excluded.n`);
