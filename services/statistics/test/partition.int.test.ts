@@ -1,5 +1,6 @@
 // One partition per generation: the migration that introduced them keeps the live numbers, a rebuild that fails
 // part-way leaves nothing behind, and retired generations are dropped whole.
+import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,13 +10,14 @@ import { createTestDatabase, type Harness, startHarness, type TestDatabase } fro
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AnyProjected, applyEvent, emptyCase } from '../src/projection/case-state.ts';
 import {
   createLoadTables,
   dropPartitions,
   indexAndAttach,
   PROJECTION_TABLES,
 } from '../src/projection/partition.ts';
-import { liveGeneration } from '../src/projection/store.ts';
+import { applyLive, liveGeneration } from '../src/projection/store.ts';
 import { rebuild } from '../src/rebuild/rebuild.ts';
 import { createStatisticsService } from '../src/service.ts';
 import { buildScenario, HOME_CARE, publish } from './support/scenario.ts';
@@ -71,23 +73,29 @@ async function stats(): Promise<unknown> {
   return figures;
 }
 
+/** A copy of the migrations folder as it was before migration `tag` (its journal cut there); removed after all. */
+const folders: string[] = [];
+function migrationsBefore(tag: string): string {
+  const folder = mkdtempSync(join(tmpdir(), 'statistics-migrations-'));
+  folders.push(folder);
+  cpSync(MIGRATIONS, folder, { recursive: true });
+  const journalPath = join(folder, 'meta', '_journal.json');
+  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { tag: string }[] };
+  journal.entries = journal.entries.filter((e) => e.tag < tag);
+  writeFileSync(journalPath, JSON.stringify(journal));
+  return folder;
+}
+afterAll(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+
 describe('migration 0003 (partition per generation)', () => {
   let db: TestDatabase;
-  let folder: string;
-  afterAll(async () => {
-    await db?.drop();
-    if (folder) rmSync(folder, { recursive: true, force: true });
-  });
+  afterAll(async () => db?.drop());
 
   it("keeps the live generation's rows, drops the others' and fails a generation that was being built", async () => {
     db = await createTestDatabase('statsmigration');
-    // The migrations as they were before 0003.
-    folder = mkdtempSync(join(tmpdir(), 'statistics-migrations-'));
-    cpSync(MIGRATIONS, folder, { recursive: true });
-    const journalPath = join(folder, 'meta', '_journal.json');
-    const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { tag: string }[] };
-    journal.entries = journal.entries.filter((e) => e.tag < '0003');
-    writeFileSync(journalPath, JSON.stringify(journal));
+    const folder = migrationsBefore('0003');
     const database = openPostgres({ url: db.url, max: 2 });
     try {
       await migrate(database, { schema: 'statistics', migrationsFolder: folder });
@@ -149,6 +157,76 @@ describe('migration 0003 (partition per generation)', () => {
   });
 });
 
+describe('migration 0004 (case state apart)', () => {
+  let db: TestDatabase;
+  afterAll(async () => db?.drop());
+
+  it("moves every generation's case states into case_state partitions and keeps the live upsert working", async () => {
+    db = await createTestDatabase('statsmigration4');
+    const database = openPostgres({ url: db.url, max: 2 });
+    const client = postgres(db.url, { max: 1, onnotice: () => {} });
+    try {
+      await migrate(database, { schema: 'statistics', migrationsFolder: migrationsBefore('0004') });
+      // The live generation 1, and a retired generation 2 whose partition is not dropped yet.
+      await client.unsafe(`insert into statistics.generation (id, status) values (2, 'retired')`);
+      await client.unsafe(
+        'create table statistics.case_fact_g2 partition of statistics.case_fact for values in (2)',
+      );
+      const initiated = {
+        name: 'caseInitiated',
+        data: {
+          caseId: CASE,
+          requesterOrg: 'SE2321000032-1001',
+          trigger: 'other',
+          initiatedAt: '2026-03-02T09:00:00Z',
+          person: { ageBand: 'adult', municipality: '0180' },
+          invitations: [],
+        },
+      } as unknown as AnyProjected;
+      const state = applyEvent(emptyCase(CASE), initiated);
+      for (const gen of [1, 2])
+        await client`insert into statistics.case_fact (gen, case_id, requester_org, identified_at, state)
+          values (${gen}, ${CASE}, 'SE2321000032-1001', '2026-03-02T09:00:00Z', ${client.json(state as never)})`;
+
+      await migrate(database, { schema: 'statistics', migrationsFolder: MIGRATIONS });
+
+      const states = await client<{ gen: number; state: unknown }[]>`
+        select gen, state from statistics.case_state order by gen`;
+      expect(states).toEqual([
+        { gen: 1, state },
+        { gen: 2, state },
+      ]);
+      const partitions = await client<{ name: string }[]>`
+        select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+        where i.inhparent = 'statistics.case_state'::regclass order by 1`;
+      expect(partitions.map((p) => p.name)).toEqual(['case_state_g1', 'case_state_g2']);
+      const [column] = await client<{ n: number }[]>`
+        select count(*)::int as n from information_schema.columns
+        where table_schema = 'statistics' and table_name like 'case_fact%' and column_name = 'state'`;
+      expect(column?.n).toBe(0);
+      // The next event of the case folds into the moved state: its consent shows in the case row and the state.
+      await database.db.transaction(async (tx) =>
+        applyLive(tx, CASE, {
+          name: 'consentGiven',
+          data: { caseId: CASE, consentId: randomUUID(), at: '2026-03-03T10:00:00Z' },
+        } as unknown as AnyProjected),
+      );
+      const [row] = await client<{ consented: Date; identified: Date; state: { consentedAt: string } }[]>`
+        select f.consented_at as consented, f.identified_at as identified, s.state
+        from statistics.case_fact f join statistics.case_state s using (gen, case_id) where f.gen = 1`;
+      expect(row?.consented.toISOString()).toBe('2026-03-03T10:00:00.000Z');
+      expect(row?.identified.toISOString()).toBe('2026-03-02T09:00:00.000Z');
+      expect(row?.state.consentedAt).toBe('2026-03-03T10:00:00Z');
+      // Dropping the retired generation takes its case_state partition with it.
+      await dropPartitions(client, 2);
+      expect(await partitionsOf(client, 2)).toEqual([]);
+    } finally {
+      await client.end({ timeout: 1 });
+      await database.close();
+    }
+  });
+});
+
 describe('a generation being built', () => {
   it('fails whole when a key cannot be built: nothing attached, the other lane stopped, all of it droppable', async () => {
     const gen = 9_001;
@@ -156,7 +234,7 @@ describe('a generation being built', () => {
       // Two rows for one case: the case table's primary key cannot be built.
       for (let i = 0; i < 2; i++)
         await client.unsafe(
-          `insert into statistics.case_fact_g${gen} (gen, case_id, state) values (${gen}, '${CASE}', '{}')`,
+          `insert into statistics.case_fact_g${gen} (gen, case_id) values (${gen}, '${CASE}')`,
         );
       await expect(indexAndAttach(lanes, gen)).rejects.toThrow(/duplicate key|unique/i);
       const tables = await partitionsOf(client, gen);

@@ -60,7 +60,10 @@ async function projection(gen: number) {
   const facts = await db.execute(
     sql`select case_id, requester_org, principal, municipality, region, age_band, trigger, discharge_ready_at,
       identified_at, consented_at, invited_at, held_at, established_at, followed_up_at, closed_at, closed_reason,
-      cancelled_at, cancelled_reason, shared_at, state from statistics.case_fact where gen = ${gen} order by case_id`,
+      cancelled_at, cancelled_reason, shared_at from statistics.case_fact where gen = ${gen} order by case_id`,
+  );
+  const states = await db.execute(
+    sql`select case_id, state from statistics.case_state where gen = ${gen} order by case_id`,
   );
   const invitations = await db.execute(
     sql`select invitation_id, case_id, org, principal, kind, created_at, responded_at, response, attended
@@ -74,7 +77,7 @@ async function projection(gen: number) {
     sql`select scope, grain, key, period::text, parent, stage, age_band, trigger, n from statistics.funnel_rollup
       where gen = ${gen} and n <> 0 order by scope, grain, key, period, parent, stage, age_band, trigger`,
   );
-  return { facts, invitations, stages, cells };
+  return { facts, states, invitations, stages, cells };
 }
 
 describe('the rebuild', () => {

@@ -3,15 +3,20 @@
 // generation is detached and dropped instead of deleted row by row.
 import type postgres from 'postgres';
 
-/** The per-case tables of a generation: the case row first, then the rows derived from it. */
-export const FACT_TABLES = [
-  'case_fact',
+/** The tables with one row per case: its columns, and the folded state they are written from. */
+export const CASE_TABLES = ['case_fact', 'case_state'] as const;
+
+/** The rows derived from a case besides its own: replaced whole when the case changes. */
+export const DERIVED_TABLES = [
   'invitation_fact',
   'deviation_fact',
   'follow_up_fact',
   'rating_fact',
   'stage_fact',
 ] as const;
+
+/** The per-case tables of a generation: the case's rows first, then the rows derived from them. */
+export const FACT_TABLES = [...CASE_TABLES, ...DERIVED_TABLES] as const;
 
 /** Every per-generation table: the case rows, the rows derived from them, and the rollups. */
 export const PROJECTION_TABLES = [...FACT_TABLES, 'funnel_rollup'] as const;
@@ -111,7 +116,13 @@ export async function indexAndAttach(
     });
   }
   // Largest first, so the lanes finish close together.
-  const order: ProjectionTable[] = ['funnel_rollup', 'stage_fact', 'case_fact', 'invitation_fact'];
+  const order: ProjectionTable[] = [
+    'funnel_rollup',
+    'stage_fact',
+    'case_fact',
+    'invitation_fact',
+    'case_state',
+  ];
   const statements = await indexStatements(first, gen);
   for (const table of [...order, ...PROJECTION_TABLES.filter((t) => !order.includes(t))]) {
     const fills = filled.get(table) ?? [];

@@ -18,7 +18,9 @@ import {
   stageDays,
 } from './case-state.ts';
 import {
+  CASE_TABLES,
   createLoadTables,
+  DERIVED_TABLES,
   FACT_TABLES,
   indexAndAttach,
   type ProjectionTable,
@@ -57,15 +59,15 @@ export async function applyToGeneration(
   caseId: string,
   event: AnyProjected,
 ): Promise<void> {
-  // Make sure the row exists, then lock and read it: one round trip.
+  // Make sure the state row exists, then lock and read it: one round trip. The lock orders a case's events.
   const [, locked] = await together([
     () =>
       tx.execute(
-        sql`insert into statistics.case_fact (gen, case_id, state) values (${gen}, ${caseId}, ${JSON.stringify(emptyCase(caseId))}::jsonb) on conflict do nothing`,
+        sql`insert into statistics.case_state (gen, case_id, state) values (${gen}, ${caseId}, ${JSON.stringify(emptyCase(caseId))}::jsonb) on conflict do nothing`,
       ),
     () =>
       tx.execute(
-        sql`select state from statistics.case_fact where gen = ${gen} and case_id = ${caseId} for update`,
+        sql`select state from statistics.case_state where gen = ${gen} and case_id = ${caseId} for update`,
       ),
   ]);
   const before = (locked as unknown as { state: CaseState }[])[0]?.state ?? emptyCase(caseId);
@@ -83,13 +85,13 @@ function caseColumns(gen: number, s: CaseState): SQL {
     ${s.identifiedAt ?? null}::timestamptz, ${s.consentedAt ?? null}::timestamptz, ${s.invitedAt ?? null}::timestamptz,
     ${s.heldAt ?? null}::timestamptz, ${s.establishedAt ?? null}::timestamptz, ${s.followedUpAt ?? null}::timestamptz,
     ${s.closedAt ?? null}::timestamptz, ${closedReason(s) ?? null}, ${s.cancelledAt ?? null}::timestamptz,
-    ${cancelledReason(s) ?? null}, ${s.sharedAt ?? null}::timestamptz, ${JSON.stringify(s)}::jsonb)`;
+    ${cancelledReason(s) ?? null}, ${s.sharedAt ?? null}::timestamptz)`;
 }
 
 const CASE_COLUMNS =
   sql.raw(`(gen, case_id, requester_org, principal, municipality, region, age_band, trigger,
   discharge_ready_at, identified_at, consented_at, invited_at, held_at, established_at, followed_up_at, closed_at,
-  closed_reason, cancelled_at, cancelled_reason, shared_at, state)`);
+  closed_reason, cancelled_at, cancelled_reason, shared_at)`);
 
 const CASE_UPDATE = sql.raw(`requester_org = excluded.requester_org, principal = excluded.principal,
   municipality = excluded.municipality, region = excluded.region, age_band = excluded.age_band,
@@ -97,7 +99,7 @@ const CASE_UPDATE = sql.raw(`requester_org = excluded.requester_org, principal =
   consented_at = excluded.consented_at, invited_at = excluded.invited_at, held_at = excluded.held_at,
   established_at = excluded.established_at, followed_up_at = excluded.followed_up_at, closed_at = excluded.closed_at,
   closed_reason = excluded.closed_reason, cancelled_at = excluded.cancelled_at,
-  cancelled_reason = excluded.cancelled_reason, shared_at = excluded.shared_at, state = excluded.state`);
+  cancelled_reason = excluded.cancelled_reason, shared_at = excluded.shared_at`);
 
 /** The child rows of a case, as VALUES tuples per table. */
 function childRows(gen: number, s: CaseState) {
@@ -137,10 +139,14 @@ function caseWrites(tx: DbOrTx, gen: number, s: CaseState): (() => PromiseLike<u
         sql`insert into statistics.case_fact ${CASE_COLUMNS} values ${caseColumns(gen, s)}
           on conflict (gen, case_id) do update set ${CASE_UPDATE}`,
       ),
+    () =>
+      tx.execute(
+        sql`update statistics.case_state set state = ${JSON.stringify(s)}::jsonb where gen = ${gen} and case_id = ${s.caseId}`,
+      ),
   ];
   const children = childRows(gen, s);
-  // The rows derived from the case (every fact table after case_fact) are replaced whole.
-  for (const table of FACT_TABLES.slice(1))
+  // The rows derived from the case are replaced whole.
+  for (const table of DERIVED_TABLES)
     writes.push(() =>
       tx.execute(
         sql`delete from ${sql.raw(`statistics.${table}`)} where gen = ${gen} and case_id = ${s.caseId}`,
@@ -285,8 +291,8 @@ const COPY_COLUMNS = {
     'cancelled_at',
     'cancelled_reason',
     'shared_at',
-    'state',
   ],
+  case_state: ['gen', 'case_id', 'state'],
   invitation_fact: [
     'gen',
     'invitation_id',
@@ -342,9 +348,9 @@ function caseLines(gen: number, s: CaseState, out: Record<keyof typeof COPY_COLU
       s.cancelledAt,
       cancelledReason(s),
       s.sharedAt,
-      JSON.stringify(s),
     ]),
   );
+  out.case_state.push(copyLine([gen, s.caseId, JSON.stringify(s)]));
   for (const [id, inv] of Object.entries(s.invitations))
     out.invitation_fact.push(
       copyLine([
@@ -372,6 +378,7 @@ function caseLines(gen: number, s: CaseState, out: Record<keyof typeof COPY_COLU
 function emptyLines(): Record<keyof typeof COPY_COLUMNS, string[]> {
   return {
     case_fact: [],
+    case_state: [],
     invitation_fact: [],
     deviation_fact: [],
     follow_up_fact: [],
@@ -493,7 +500,7 @@ async function writeBulkOn(
     };
     copying = (
       second
-        ? Promise.all([copy(first, FACT_TABLES.slice(0, 1)), copy(second, FACT_TABLES.slice(1))])
+        ? Promise.all([copy(first, CASE_TABLES), copy(second, DERIVED_TABLES)])
         : copy(first, FACT_TABLES)
     ).then(() => {
       written += size;

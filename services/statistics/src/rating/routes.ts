@@ -72,7 +72,7 @@ export function ratingRoutes(db: Db, kick: () => void): Hono<AppEnv> {
     const caseId = body.subject.reference.slice('Task/'.length);
     const gen = await liveGeneration(db);
     const rows = (await db.execute(
-      sql`select state from statistics.case_fact where gen = ${gen} and case_id = ${caseId}`,
+      sql`select state from statistics.case_state where gen = ${gen} and case_id = ${caseId}`,
     )) as unknown as { state: CaseState }[];
     const state = rows[0]?.state;
     const partOf =
