@@ -17,7 +17,7 @@ import {
   indexAndAttach,
   PROJECTION_TABLES,
 } from '../src/projection/partition.ts';
-import { applyLive, liveGeneration } from '../src/projection/store.ts';
+import { applyLive, clientOf, liveGeneration, loadGeneration } from '../src/projection/store.ts';
 import { rebuild } from '../src/rebuild/rebuild.ts';
 import { createStatisticsService } from '../src/service.ts';
 import { buildScenario, HOME_CARE, publish } from './support/scenario.ts';
@@ -277,6 +277,37 @@ describe('a generation being built', () => {
       await dropPartitions(client, gen);
       expect(await partitionsOf(client, gen)).toEqual([]);
     });
+  });
+
+  it('whose rows cannot be COPYed leaves no table behind and frees its connections', async () => {
+    const gen = 9_003;
+    const good = applyEvent(emptyCase(CASE), {
+      name: 'caseInitiated',
+      data: {
+        caseId: CASE,
+        requesterOrg: HOME_CARE,
+        trigger: 'other',
+        initiatedAt: '2026-03-02T09:00:00Z',
+        person: { ageBand: 'adult', municipality: '0180' },
+        invitations: [],
+      },
+    } as unknown as AnyProjected);
+    // A case id PostgreSQL cannot read as a uuid fails the COPY into the case rows part-way.
+    const bad = { ...good, caseId: 'not-a-uuid' };
+    await expect(loadGeneration(h.database.db, gen, [good, bad])).rejects.toThrow(/uuid/);
+    const client = postgres(databaseUrl(), { max: 1, onnotice: () => {} });
+    try {
+      expect(await partitionsOf(client, gen)).toEqual([]);
+    } finally {
+      await client.end({ timeout: 1 });
+    }
+    // Both reserved connections went back to the pool, out of their transactions: a normal load works.
+    await loadGeneration(h.database.db, gen, [good]);
+    const [row] = (await h.database.db.execute(
+      sql.raw(`select count(*)::int as n from statistics.case_state_g${gen}`),
+    )) as unknown as { n: number }[];
+    expect(row?.n).toBe(1);
+    await dropPartitions(clientOf(h.database.db), gen);
   });
 
   it('that cannot be loaded is marked failed and removed, and the live numbers stay as they were', async () => {

@@ -38,8 +38,12 @@ export function partitionOf(table: ProjectionTable, gen: number): string {
  * Creates the generation's tables, not attached and without indexes, for a bulk load. The check on `gen` makes every
  * loaded row prove its generation, and lets the attach skip scanning the table for it.
  */
-export async function createLoadTables(client: PgClient, gen: number): Promise<void> {
-  for (const table of PROJECTION_TABLES)
+export async function createLoadTables(
+  client: PgClient,
+  gen: number,
+  tables: readonly ProjectionTable[] = PROJECTION_TABLES,
+): Promise<void> {
+  for (const table of tables)
     await client.unsafe(
       `create table ${partitionOf(table, gen)} (like statistics.${table} including defaults,
         constraint ${table}_g${gen}_gen check (gen = ${checkedGeneration(gen)}))`,

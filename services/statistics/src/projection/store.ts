@@ -251,10 +251,16 @@ async function copyInto(
   table: string,
   columns: readonly string[],
   lines: readonly string[],
+  options: CopyOptions = {},
 ): Promise<void> {
   const chunks: string[] = [];
   for (let i = 0; i < lines.length; i += 2000) chunks.push(lines.slice(i, i + 2000).join(''));
-  await copyChunksInto(client, table, columns, chunks);
+  await copyChunksInto(client, table, columns, chunks, options);
+}
+
+interface CopyOptions {
+  /** Into a table created in the same transaction: the rows are written frozen and their pages all-visible. */
+  freeze?: boolean;
 }
 
 /** Streams COPY text, already cut into chunks of whole or partial lines, into a table. */
@@ -263,10 +269,38 @@ async function copyChunksInto(
   table: string,
   columns: readonly string[],
   chunks: readonly (string | Uint8Array)[],
+  options: CopyOptions = {},
 ): Promise<void> {
   if (chunks.length === 0) return;
-  const target = await client.unsafe(`copy ${table} (${columns.join(', ')}) from stdin`).writable();
+  const freeze = options.freeze ? ' with (freeze)' : '';
+  const target = await client.unsafe(`copy ${table} (${columns.join(', ')}) from stdin${freeze}`).writable();
   await pipeline(Readable.from(chunks), target);
+}
+
+/**
+ * Runs `fn` in one transaction per lane that first creates that lane's load tables, so what `fn` COPYs into them
+ * `with (freeze)` is written frozen and all-visible: the vacuum before the swap then has nothing to do, and the first
+ * queries after it set no hint bits. A failure rolls every lane back, which also drops the tables it created.
+ */
+async function inLoadTransactions<T>(
+  gen: number,
+  lanes: readonly (readonly [postgres.ReservedSql, readonly ProjectionTable[]])[],
+  fn: () => Promise<T>,
+): Promise<T> {
+  const begun = lanes.map(async ([lane, tables]) => {
+    await lane.unsafe('begin');
+    await createLoadTables(lane, gen, tables);
+  });
+  try {
+    await Promise.all(begun);
+    const out = await fn();
+    for (const [lane] of lanes) await lane.unsafe('commit');
+    return out;
+  } catch (err) {
+    await Promise.allSettled(begun);
+    for (const [lane] of lanes) await lane.unsafe('rollback').catch(() => {});
+    throw err;
+  }
 }
 
 const COPY_COLUMNS = {
@@ -430,13 +464,23 @@ export async function loadGeneration(
   progress: { written?: (written: number) => void; indexing?: () => void } = {},
 ): Promise<number> {
   return withLanes(db, async (lanes) => {
-    await createLoadTables(lanes[0], gen);
-    const written = await writeBulkOn(
-      lanes,
+    const [first, second] = lanes;
+    const written = await inLoadTransactions(
       gen,
-      states,
-      { into: (table) => partitionOf(table, gen), fresh: true },
-      progress.written,
+      second
+        ? [
+            [first, CASE_TABLES],
+            [second, DERIVED_TABLES],
+          ]
+        : [[first, FACT_TABLES]],
+      () =>
+        writeBulkOn(
+          lanes,
+          gen,
+          states,
+          { into: (table) => partitionOf(table, gen), fresh: true },
+          progress.written,
+        ),
     );
     progress.indexing?.();
     const rollupLines = countRollups(gen, states);
@@ -448,13 +492,14 @@ export async function loadGeneration(
           {
             table: 'funnel_rollup',
             ready: rollupLines,
-            run: async (lane) =>
-              copyChunksInto(
-                lane,
-                partitionOf('funnel_rollup', gen),
-                COPY_COLUMNS.funnel_rollup,
-                await rollupLines,
-              ),
+            run: async (lane) => {
+              const chunks = await rollupLines;
+              await inLoadTransactions(gen, [[lane, ['funnel_rollup']]], () =>
+                copyChunksInto(lane, partitionOf('funnel_rollup', gen), COPY_COLUMNS.funnel_rollup, chunks, {
+                  freeze: true,
+                }),
+              );
+            },
           },
         ],
       },
@@ -478,6 +523,7 @@ async function writeBulkOn(
   [first, second]: Lanes,
   gen: number,
   states: Iterable<CaseState>,
+  /** `fresh`: into load tables this lane's transaction created (see inLoadTransactions). */
   target: { into: (table: ProjectionTable) => string; fresh: boolean },
   onProgress?: (written: number) => void,
 ): Promise<number> {
@@ -496,7 +542,8 @@ async function writeBulkOn(
     // With two lanes, the case rows go on one and the rows derived from them on the other, so PostgreSQL
     // maintains their indexes on both cores.
     const copy = async (lane: postgres.ReservedSql, tables: readonly (typeof FACT_TABLES)[number][]) => {
-      for (const table of tables) await copyInto(lane, target.into(table), COPY_COLUMNS[table], batch[table]);
+      for (const table of tables)
+        await copyInto(lane, target.into(table), COPY_COLUMNS[table], batch[table], { freeze: target.fresh });
     };
     copying = (
       second
