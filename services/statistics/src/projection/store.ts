@@ -464,23 +464,14 @@ export async function loadGeneration(
   progress: { written?: (written: number) => void; indexing?: () => void } = {},
 ): Promise<number> {
   return withLanes(db, async (lanes) => {
-    const [first, second] = lanes;
-    const written = await inLoadTransactions(
-      gen,
-      second
-        ? [
-            [first, CASE_TABLES],
-            [second, DERIVED_TABLES],
-          ]
-        : [[first, FACT_TABLES]],
-      () =>
-        writeBulkOn(
-          lanes,
-          gen,
-          states,
-          { into: (table) => partitionOf(table, gen), fresh: true },
-          progress.written,
-        ),
+    const written = await inLoadTransactions(gen, factLanes(lanes), () =>
+      writeBulkOn(
+        lanes,
+        gen,
+        states,
+        { into: (table) => partitionOf(table, gen), fresh: true },
+        progress.written,
+      ),
     );
     progress.indexing?.();
     const rollupLines = countRollups(gen, states);
@@ -519,8 +510,21 @@ async function countRollups(gen: number, states: Iterable<CaseState>): Promise<B
   return counter.copyChunks(gen, copyValue);
 }
 
+/**
+ * Which lane writes which per-case tables: with two, the case rows on one and the rows derived from them on the
+ * other, so PostgreSQL works on both cores. A fresh load's transactions create each table on the lane that fills it.
+ */
+function factLanes([first, second]: Lanes): [postgres.ReservedSql, readonly ProjectionTable[]][] {
+  return second
+    ? [
+        [first, CASE_TABLES],
+        [second, DERIVED_TABLES],
+      ]
+    : [[first, FACT_TABLES]];
+}
+
 async function writeBulkOn(
-  [first, second]: Lanes,
+  lanes: Lanes,
   gen: number,
   states: Iterable<CaseState>,
   /** `fresh`: into load tables this lane's transaction created (see inLoadTransactions). */
@@ -539,17 +543,11 @@ async function writeBulkOn(
     const size = batched;
     lines = emptyLines();
     batched = 0;
-    // With two lanes, the case rows go on one and the rows derived from them on the other, so PostgreSQL
-    // maintains their indexes on both cores.
-    const copy = async (lane: postgres.ReservedSql, tables: readonly (typeof FACT_TABLES)[number][]) => {
+    const copy = async (lane: postgres.ReservedSql, tables: readonly ProjectionTable[]) => {
       for (const table of tables)
         await copyInto(lane, target.into(table), COPY_COLUMNS[table], batch[table], { freeze: target.fresh });
     };
-    copying = (
-      second
-        ? Promise.all([copy(first, CASE_TABLES), copy(second, DERIVED_TABLES)])
-        : copy(first, FACT_TABLES)
-    ).then(() => {
+    copying = Promise.all(factLanes(lanes).map(([lane, tables]) => copy(lane, tables))).then(() => {
       written += size;
       onProgress?.(written);
     });
@@ -566,6 +564,7 @@ async function writeBulkOn(
   await flush();
   await copying;
   if (target.fresh) return written;
+  const [first, second] = lanes;
   const rollupChunks = rollup.copyChunks(gen, copyValue);
   const [existing] =
     await first`select exists (select 1 from statistics.funnel_rollup where gen = ${gen}) as some`;
