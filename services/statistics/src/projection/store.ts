@@ -263,15 +263,15 @@ interface CopyOptions {
   freeze?: boolean;
 }
 
-/** Streams COPY text, already cut into chunks of whole or partial lines, into a table. */
+/** Streams COPY text, cut into chunks of whole or partial lines (an array, or made as they are read), into a table. */
 async function copyChunksInto(
   client: PgClient,
   table: string,
   columns: readonly string[],
-  chunks: readonly (string | Uint8Array)[],
+  chunks: Iterable<string | Uint8Array>,
   options: CopyOptions = {},
 ): Promise<void> {
-  if (chunks.length === 0) return;
+  if (Array.isArray(chunks) && chunks.length === 0) return;
   const freeze = options.freeze ? ' with (freeze)' : '';
   const target = await client.unsafe(`copy ${table} (${columns.join(', ')}) from stdin${freeze}`).writable();
   await pipeline(Readable.from(chunks), target);
@@ -499,15 +499,16 @@ export async function loadGeneration(
   });
 }
 
-/** The rollup lines of many cases, counted in slices so the lanes' index builds are noticed as they finish. */
-async function countRollups(gen: number, states: Iterable<CaseState>): Promise<Buffer[]> {
+/** The rollup lines of many cases, counted in slices so the lanes' index builds are noticed as they finish, and
+ * formatted as the COPY reads them. */
+async function countRollups(gen: number, states: Iterable<CaseState>): Promise<Iterable<Buffer>> {
   const counter = new RollupCounter();
   let slice = 0;
   for (const s of states) {
     counter.add(s);
     if (++slice % 250 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
-  return counter.copyChunks(gen, copyValue);
+  return counter.copyChunkStream(gen, copyValue);
 }
 
 /**
