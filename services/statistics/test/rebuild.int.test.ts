@@ -12,7 +12,13 @@ import { liveGeneration, writeBulk } from '../src/projection/store.ts';
 import { parseFilter } from '../src/query/filter.ts';
 import { funnel } from '../src/query/funnel.ts';
 import type { SafeStatistics } from '../src/query/suppress.ts';
-import { headerLookup, type RebuildProgress, rawHeaderBlock, rebuild } from '../src/rebuild/rebuild.ts';
+import {
+  HeapTooSmall,
+  headerLookup,
+  type RebuildProgress,
+  rawHeaderBlock,
+  rebuild,
+} from '../src/rebuild/rebuild.ts';
 import { createStatisticsService } from '../src/service.ts';
 import { buildScenario, HOME_CARE, publish, REGION_WARD, Script } from './support/scenario.ts';
 import { projected, waitForApplied, waitForDrained } from './support/wait.ts';
@@ -175,6 +181,52 @@ describe('the rebuild', () => {
       ...(await funnel(h.database.db, gen, filter, { source: 'facts' })),
       source: 'rollup-all',
     });
+  });
+
+  it('refuses a history too large for its heap before writing anything, and says how to run it', async () => {
+    const live = await liveGeneration(h.database.db);
+    const [{ n: generations } = { n: 0 }] = (await h.database.db.execute(
+      sql`select count(*)::int as n from statistics.generation`,
+    )) as unknown as { n: number }[];
+    const error = await rebuild({ db: h.database.db, bus: h.bus, heapLimit: 64 * 1024 * 1024 }).catch(
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(HeapTooSmall);
+    expect((error as Error).message).toMatch(
+      /^rebuild: the streams hold \d+ events, which need a heap of about \d+ MB to fold; this process may use 64 MB\. Run it with NODE_OPTIONS=--max-old-space-size=\d+/,
+    );
+    const [{ n: after } = { n: 0 }] = (await h.database.db.execute(
+      sql`select count(*)::int as n from statistics.generation`,
+    )) as unknown as { n: number }[];
+    expect(after).toBe(generations);
+    expect(await liveGeneration(h.database.db)).toBe(live);
+  });
+
+  it('as a command, runs itself again with a larger heap when the history needs one, once', async () => {
+    const exec = promisify(execFile);
+    const cli = fileURLToPath(new URL('../src/rebuild/cli.ts', import.meta.url));
+    const env = {
+      ...process.env,
+      DATABASE_URL: h.database.url,
+      NATS_URL: natsUrl(),
+      NATS_NAMESPACE: h.namespace,
+    };
+    // A 200 MB heap is below the 256 MB any rebuild asks for.
+    const args = ['--max-old-space-size=200', '--import', 'tsx', cli];
+    const { stdout, stderr } = await exec(process.execPath, args, { env, timeout: 60_000 });
+    expect(stderr).toMatch(
+      /the history needs a larger heap: running again with --max-old-space-size=2\d\d\n/,
+    );
+    expect(stdout).toMatch(/^Rebuilt statistics generation \d+ from \d+ events/);
+    // Restarted already (or no memory to spare): it stops with the advice instead of restarting again.
+    const again = await exec(process.execPath, args, {
+      env: { ...env, SAMSYN_REBUILD_RESTARTED: '1' },
+      timeout: 60_000,
+    }).catch((err: unknown) => err as { code: number; stderr: string });
+    expect(again).toMatchObject({ code: 1 });
+    expect((again as { stderr: string }).stderr).toMatch(
+      /rebuild failed: rebuild: the streams hold \d+ events, which need a heap of about \d+ MB to fold/,
+    );
   });
 
   it('runs as a command that shows progress and prints the final count', async () => {

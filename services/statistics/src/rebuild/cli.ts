@@ -1,11 +1,13 @@
 // `npm run rebuild -w @samsyn/statistics`: rebuilds every statistics projection from the JetStream history with a
 // progress bar and a final count; the running service keeps serving the old numbers until the swap.
 
+import { spawn } from 'node:child_process';
+import { totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Bus } from '@samsyn/bus';
 import { migrate, openPostgres } from '@samsyn/db';
 import { type BaseConfig, baseConfigSchema, createLogger, loadConfig } from '@samsyn/platform';
-import { type RebuildProgress, rebuild } from './rebuild.ts';
+import { HeapTooSmall, type RebuildProgress, rebuild } from './rebuild.ts';
 
 export function progressLine(p: RebuildProgress, startedMs: number, width = 30): string {
   const seconds = Math.max((performance.now() - startedMs) / 1000, 0.001);
@@ -61,8 +63,47 @@ async function main(): Promise<void> {
   }
 }
 
+/** Set in the environment of a rebuild this command restarted with a larger heap, so it restarts only once. */
+const RESTARTED = 'SAMSYN_REBUILD_RESTARTED';
+
+/**
+ * For a history larger than the default heap: the heap size to run again with, or undefined when this process was
+ * already restarted or the memory it may use (the container's limit, else the machine's) leaves too little to spare.
+ */
+export function heapToRestartWith(
+  err: HeapTooSmall,
+  env: NodeJS.ProcessEnv = process.env,
+  memory = usableMemory(),
+): number | undefined {
+  if (env[RESTARTED]) return undefined;
+  // What the process needs besides its heap (code, buffers, PostgreSQL and NATS clients) and a margin.
+  if (err.needed + 512 * 1024 * 1024 > memory) return undefined;
+  return Math.ceil(err.needed / (1024 * 1024));
+}
+
+/** The memory this process may use: the container's limit where there is one, else the machine's. */
+function usableMemory(): number {
+  const constrained = process.constrainedMemory?.();
+  return constrained && constrained > 0 ? Math.min(constrained, totalmem()) : totalmem();
+}
+
+/** Runs this command again with `heapMb` of heap, and exits with its exit code. */
+function restartWithHeap(heapMb: number): void {
+  process.stderr.write(
+    `\nthe history needs a larger heap: running again with --max-old-space-size=${heapMb}\n`,
+  );
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, `--max-old-space-size=${heapMb}`, ...process.argv.slice(1)],
+    { stdio: 'inherit', env: { ...process.env, [RESTARTED]: '1' } },
+  );
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch((err: unknown) => {
+    const heap = err instanceof HeapTooSmall ? heapToRestartWith(err) : undefined;
+    if (heap !== undefined) return restartWithHeap(heap);
     process.stderr.write(`\nrebuild failed: ${(err as Error).message}\n`);
     process.exit(1);
   });

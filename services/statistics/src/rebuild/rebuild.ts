@@ -1,5 +1,6 @@
 // Rebuilds every projection from the JetStream history into a new generation, while the live one keeps serving;
 // then catches up and swaps under a lock the live consumers share, so no event is lost or counted in a retired one.
+import { getHeapStatistics } from 'node:v8';
 import type { Bus } from '@samsyn/bus';
 import {
   definitionForType,
@@ -190,15 +191,46 @@ async function readRange(
 /** Messages the reading consumer asks for ahead (a few MB of small events). */
 const READ_BUFFER = 20_000;
 
+const MB = 1024 * 1024;
+
+/**
+ * The heap a rebuild of `events` stream messages needs: every case is folded in memory before the write. Measured:
+ * 1,450,628 events of 200,000 cases rebuilt in a 650 MB heap (448 bytes an event, the process included), and 40 %
+ * slower there than in a roomy one; so 600 bytes an event and 256 MB besides.
+ */
+export function heapNeededFor(events: number): number {
+  return 256 * MB + events * 600;
+}
+
+/** The history is larger than this process's heap can fold: thrown before anything is read or written. */
+export class HeapTooSmall extends Error {
+  constructor(
+    readonly events: number,
+    readonly needed: number,
+    readonly limit: number,
+  ) {
+    super(
+      `rebuild: the streams hold ${events} events, which need a heap of about ${Math.ceil(needed / MB)} MB to fold; this process may use ${Math.floor(limit / MB)} MB. Run it with NODE_OPTIONS=--max-old-space-size=${Math.ceil(needed / MB)} on a machine or container with that much memory to spare`,
+    );
+    this.name = 'HeapTooSmall';
+  }
+}
+
 export async function rebuild(options: {
   db: Db;
   bus: Bus;
   onProgress?: (p: RebuildProgress) => void;
   /** Test hook: runs after the bulk write, before the catch-up and swap. */
   beforeSwap?: () => Promise<void>;
+  /** The heap this process may use (default V8's limit); a history that needs more fails at once. */
+  heapLimit?: number;
 }): Promise<RebuildResult> {
   const { db, bus, onProgress } = options;
   const started = performance.now();
+  // Fail before anything is written rather than minutes later, out of memory, half-way through the history.
+  const events = [...(await lastSequences(bus)).values()].reduce((a, b) => a + b, 0);
+  const limit = options.heapLimit ?? getHeapStatistics().heap_size_limit;
+  if (heapNeededFor(events) > limit) throw new HeapTooSmall(events, heapNeededFor(events), limit);
   // The generation retired by the previous swap has served its last reader by now.
   await dropRetired(db);
   const [created] = (await db.execute(
