@@ -301,13 +301,24 @@ describe('a generation being built', () => {
     } finally {
       await client.end({ timeout: 1 });
     }
-    // Both reserved connections went back to the pool, out of their transactions: a normal load works.
+    // Both reserved connections went back to the pool, out of their transactions: a normal load works, its rollups
+    // counted on the worker thread, and the same load with them counted on this thread has the same cells.
     await loadGeneration(h.database.db, gen, [good]);
+    await loadGeneration(h.database.db, gen + 1, [good], {}, { rollupThread: false });
     const [row] = (await h.database.db.execute(
       sql.raw(`select count(*)::int as n from statistics.case_state_g${gen}`),
     )) as unknown as { n: number }[];
     expect(row?.n).toBe(1);
+    const cells = (g: number) =>
+      h.database.db.execute(
+        sql.raw(`select grain, scope, stage, period::text, key, parent, age_band, trigger, n
+          from statistics.funnel_rollup_g${g} order by 1, 2, 3, 4, 5, 6, 7, 8`),
+      );
+    const threaded = await cells(gen);
+    expect(threaded.length).toBeGreaterThan(0);
+    expect(await cells(gen + 1)).toEqual(threaded);
     await dropPartitions(clientOf(h.database.db), gen);
+    await dropPartitions(clientOf(h.database.db), gen + 1);
   });
 
   it('that cannot be loaded is marked failed and removed, and the live numbers stay as they were', async () => {

@@ -353,27 +353,33 @@ export function stageDays(s: CaseState): [string, string][] {
   return stageTimes(s).map(([stage, at]) => [stage, stockholmDate(at)]);
 }
 
+/** Receives one rollup cell a case counts in. */
+export type ContributionCallback = (
+  grain: RollupGrain,
+  scope: RollupScope,
+  stage: string,
+  period: string,
+  key: string,
+  parent: string,
+  /** Which of the case's scopes and stages this cell is of (0, 1, …), for callers that cache per case. */
+  scopeIndex: number,
+  stageIndex: number,
+) => void;
+
 /** Calls `cell` once for every rollup cell a case counts in (the case's target group and trigger complete the key). */
-export function eachContribution(
-  s: CaseState,
-  cell: (
-    grain: RollupGrain,
-    scope: RollupScope,
-    stage: string,
-    period: string,
-    key: string,
-    parent: string,
-    /** Which of the case's scopes and stages this cell is of (0, 1, …), for callers that cache per case. */
-    scopeIndex: number,
-    stageIndex: number,
-  ) => void,
+export function eachContribution(s: CaseState, cell: ContributionCallback): void {
+  if (s.dims) eachContributionOf(s.dims, stageDays(s), cell);
+}
+
+/** The same, from what a case's cells depend on: its dimensions and its `stageDays()`. */
+export function eachContributionOf(
+  dims: CaseDims,
+  stages: readonly (readonly [string, string])[],
+  cell: ContributionCallback,
 ): void {
-  const dims = s.dims;
-  if (!dims) return;
   const scopes = scopesOf(dims);
-  const stages = stageDays(s);
   for (let i = 0; i < stages.length; i++) {
-    const [stage, day] = stages[i] as [string, string];
+    const [stage, day] = stages[i] as readonly [string, string];
     const periods: Record<RollupGrain, string> = {
       day,
       week: weekStart(day),

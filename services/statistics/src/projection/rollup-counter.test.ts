@@ -1,8 +1,10 @@
 // The bulk rollup counter must give exactly the cells `contributions()` gives, in the order of the table's key.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type CaseState, contributions, emptyCase, parseRollupKey } from './case-state.ts';
+import { type CaseState, contributions, emptyCase, parseRollupKey, stageDays } from './case-state.ts';
+import { copyValue } from './copy-text.ts';
 import { CountTable, RollupCounter } from './rollup-counter.ts';
+import { RollupThread } from './rollup-thread.ts';
 
 const orgs = ['SE2321000032-1001', 'SE2321000032-2002', 'SE2120000415-2001', 'SE2120000415-3001', 'SE5565-1'];
 const municipalities = ['0180', '0114', '1480', '2480', null];
@@ -191,5 +193,57 @@ describe('the bulk rollup counter', () => {
         },
       ),
     );
+  });
+});
+
+describe('the rollup thread', () => {
+  async function text(chunks: AsyncIterable<Uint8Array>): Promise<string> {
+    const parts: Uint8Array[] = [];
+    for await (const chunk of chunks) parts.push(chunk);
+    return Buffer.concat(parts).toString('utf8');
+  }
+
+  it('counts on a worker thread exactly what the counter counts here, sent in batches', async () => {
+    const states = fc.sample(caseState, { numRuns: 5000, seed: 7 });
+    // An escape that matters: one organisation name needs escaping in COPY text.
+    const first = states[0];
+    if (first?.dims) first.dims = { ...first.dims, requesterOrg: 'SE1\\odd\tname' };
+    const here = new RollupCounter();
+    for (const s of states) here.add(s);
+    const thread = new RollupThread();
+    try {
+      for (let i = 0; i < states.length; i += 700)
+        thread.add(
+          states.slice(i, i + 700).flatMap((s) => (s.dims ? [{ dims: s.dims, stages: stageDays(s) }] : [])),
+        );
+      const got = await text(await thread.finish(4));
+      // More than one request's worth of chunks, so the text arrives in several replies.
+      expect(got.length).toBeGreaterThan(8 * 256 * 1024);
+      expect(got).toBe(Buffer.concat(here.copyChunks(4, copyValue)).toString('utf8'));
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('fails its finish, not hangs, when the worker cannot run', async () => {
+    const thread = new RollupThread(new URL('./no-such-worker.mjs', import.meta.url));
+    try {
+      thread.add([
+        {
+          dims: {
+            requesterOrg: 'SE1-1',
+            principal: 'SE1',
+            municipality: null,
+            region: null,
+            ageBand: 'adult',
+            trigger: 'other',
+          },
+          stages: [['identified', '2026-03-01']],
+        },
+      ]);
+      await expect(thread.finish(1)).rejects.toThrow();
+    } finally {
+      await thread.close();
+    }
   });
 });

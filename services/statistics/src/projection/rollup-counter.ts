@@ -3,7 +3,13 @@
 // The cells are those of `eachContribution()` (one definition for live and bulk writes). A cell is counted under a
 // number instead of a string: about 2 million contributions per 40,000 cases made building and hashing their string
 // keys the largest cost of a rebuild's write.
-import { type CaseState, eachContribution, type RollupGrain } from './case-state.ts';
+import {
+  type CaseDims,
+  type CaseState,
+  eachContributionOf,
+  type RollupGrain,
+  stageDays,
+} from './case-state.ts';
 
 /** Interns values as dense ids, and ranks them in sort order afterwards. */
 class Dictionary {
@@ -159,15 +165,18 @@ export class RollupCounter {
   private readonly groupOf: number[] = [];
 
   add(s: CaseState): void {
-    const dims = s.dims;
-    if (!dims) return;
+    if (s.dims) this.addCase(s.dims, stageDays(s));
+  }
+
+  /** Counts a case from its dimensions and `stageDays()`: all its cells depend on, and all a worker is sent. */
+  addCase(dims: CaseDims, stages: readonly (readonly [string, string])[]): void {
     const placeOf = this.placeOf;
     const groupOf = this.groupOf;
     const periodOf = this.periodOf;
     placeOf.length = 0;
     groupOf.length = 0;
     periodOf.length = 0;
-    eachContribution(s, (grain, scope, stage, period, key, parent, scopeIndex, stageIndex) => {
+    eachContributionOf(dims, stages, (grain, scope, stage, period, key, parent, scopeIndex, stageIndex) => {
       let place = placeOf[scopeIndex];
       if (place === undefined) {
         place = this.places.id(scope, key, parent);

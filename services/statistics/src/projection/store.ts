@@ -17,6 +17,7 @@ import {
   rollupDelta,
   stageDays,
 } from './case-state.ts';
+import { copyLine, copyValue } from './copy-text.ts';
 import {
   CASE_TABLES,
   createLoadTables,
@@ -27,6 +28,7 @@ import {
   partitionOf,
 } from './partition.ts';
 import { RollupCounter } from './rollup-counter.ts';
+import { type CaseCells, RollupThread } from './rollup-thread.ts';
 
 /** Live writers hold this shared; the swap holds it exclusively, so no event lands in a retired generation. */
 export const SWAP_LOCK = 730_108;
@@ -178,10 +180,10 @@ function caseWrites(tx: DbOrTx, gen: number, s: CaseState): (() => PromiseLike<u
 }
 
 /** The stage-fact rows of a case, in the order of `COPY_COLUMNS.stage_fact`. */
-function stageFactRows(gen: number, s: CaseState): (string | number)[][] {
+function stageFactRows(gen: number, s: CaseState, stages = stageDays(s)): (string | number)[][] {
   const d = s.dims;
   if (!d) return [];
-  return stageDays(s).map(([stage, day]) => [
+  return stages.map(([stage, day]) => [
     gen,
     s.caseId,
     stage,
@@ -228,22 +230,6 @@ export function clientOf(db: Db): postgres.Sql {
 }
 
 /** One value in COPY text format: \N for null; backslash, tab, newline and carriage return escaped. */
-function copyValue(v: string | number | boolean | null | undefined): string {
-  if (v === null || v === undefined) return '\\N';
-  if (typeof v === 'boolean') return v ? 't' : 'f';
-  if (typeof v === 'number') return String(v);
-  return /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, escapeChar) : v;
-}
-
-function escapeChar(c: string): string {
-  return c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r';
-}
-
-function copyLine(values: (string | number | boolean | null | undefined)[]): string {
-  let line = copyValue(values[0]);
-  for (let i = 1; i < values.length; i++) line += `\t${copyValue(values[i])}`;
-  return `${line}\n`;
-}
 
 /** Streams rows (COPY text lines) into a table with COPY … FROM STDIN. */
 async function copyInto(
@@ -268,7 +254,7 @@ async function copyChunksInto(
   client: PgClient,
   table: string,
   columns: readonly string[],
-  chunks: Iterable<string | Uint8Array>,
+  chunks: Iterable<string | Uint8Array> | AsyncIterable<Uint8Array>,
   options: CopyOptions = {},
 ): Promise<void> {
   if (Array.isArray(chunks) && chunks.length === 0) return;
@@ -358,7 +344,12 @@ const COPY_COLUMNS = {
 } as const;
 
 /** The COPY lines of one case: the same columns `caseColumns` and `childRows` write one case at a time. */
-function caseLines(gen: number, s: CaseState, out: Record<keyof typeof COPY_COLUMNS, string[]>): void {
+function caseLines(
+  gen: number,
+  s: CaseState,
+  out: Record<keyof typeof COPY_COLUMNS, string[]>,
+  stages: [string, string][],
+): void {
   const d = s.dims;
   out.case_fact.push(
     copyLine([
@@ -406,7 +397,7 @@ function caseLines(gen: number, s: CaseState, out: Record<keyof typeof COPY_COLU
     out.follow_up_fact.push(copyLine([gen, s.caseId, f.planId, f.due, f.onTime, f.at]));
   for (const [id, r] of Object.entries(s.ratings))
     out.rating_fact.push(copyLine([gen, id, s.caseId, r.rating, r.at]));
-  for (const row of stageFactRows(gen, s)) out.stage_fact.push(copyLine(row));
+  for (const row of stageFactRows(gen, s, stages)) out.stage_fact.push(copyLine(row));
 }
 
 function emptyLines(): Record<keyof typeof COPY_COLUMNS, string[]> {
@@ -459,44 +450,72 @@ export async function writeBulk(
 export async function loadGeneration(
   db: Db,
   gen: number,
-  /** Iterated twice: once to write the cases, once to count the rollups while PostgreSQL builds indexes. */
+  /** Iterated once to write the cases (and once more to count the rollups, should the worker thread fail). */
   states: Iterable<CaseState>,
   progress: { written?: (written: number) => void; indexing?: () => void } = {},
+  /** `rollupThread: false` counts the rollups on this thread (the fallback when the worker thread fails). */
+  options: { rollupThread?: boolean } = {},
 ): Promise<number> {
   return withLanes(db, async (lanes) => {
-    const written = await inLoadTransactions(gen, factLanes(lanes), () =>
-      writeBulkOn(
-        lanes,
-        gen,
-        states,
-        { into: (table) => partitionOf(table, gen), fresh: true },
-        progress.written,
-      ),
-    );
-    progress.indexing?.();
-    const rollupLines = countRollups(gen, states);
-    await indexAndAttach(
-      lanes.filter((lane) => lane !== undefined),
-      gen,
-      {
-        fill: [
+    // The rollups are counted on a worker thread from what the case rows are formatted from, at the same time;
+    // if that thread cannot start or fails, they are counted here afterwards from the states (the same cells).
+    const thread = options.rollupThread === false ? undefined : startRollupThread();
+    try {
+      const written = await inLoadTransactions(gen, factLanes(lanes), () =>
+        writeBulkOn(
+          lanes,
+          gen,
+          states,
           {
-            table: 'funnel_rollup',
-            ready: rollupLines,
-            run: async (lane) => {
-              const chunks = await rollupLines;
-              await inLoadTransactions(gen, [[lane, ['funnel_rollup']]], () =>
-                copyChunksInto(lane, partitionOf('funnel_rollup', gen), COPY_COLUMNS.funnel_rollup, chunks, {
-                  freeze: true,
-                }),
-              );
-            },
+            into: (table) => partitionOf(table, gen),
+            fresh: true,
+            ...(thread ? { onCells: (cells: CaseCells[]) => thread.add(cells) } : {}),
           },
-        ],
-      },
-    );
-    return written;
+          progress.written,
+        ),
+      );
+      progress.indexing?.();
+      const counted = thread ? thread.finish(gen) : Promise.reject(new Error('no rollup thread'));
+      const rollupLines = counted.catch(() => countRollups(gen, states));
+      await indexAndAttach(
+        lanes.filter((lane) => lane !== undefined),
+        gen,
+        {
+          fill: [
+            {
+              table: 'funnel_rollup',
+              ready: rollupLines,
+              run: async (lane) => {
+                const chunks = await rollupLines;
+                await inLoadTransactions(gen, [[lane, ['funnel_rollup']]], () =>
+                  copyChunksInto(
+                    lane,
+                    partitionOf('funnel_rollup', gen),
+                    COPY_COLUMNS.funnel_rollup,
+                    chunks,
+                    {
+                      freeze: true,
+                    },
+                  ),
+                );
+              },
+            },
+          ],
+        },
+      );
+      return written;
+    } finally {
+      await thread?.close();
+    }
   });
+}
+
+function startRollupThread(): RollupThread | undefined {
+  try {
+    return new RollupThread();
+  } catch {
+    return undefined;
+  }
 }
 
 /** The rollup lines of many cases, counted in slices so the lanes' index builds are noticed as they finish, and
@@ -528,8 +547,15 @@ async function writeBulkOn(
   lanes: Lanes,
   gen: number,
   states: Iterable<CaseState>,
-  /** `fresh`: into load tables this lane's transaction created (see inLoadTransactions). */
-  target: { into: (table: ProjectionTable) => string; fresh: boolean },
+  /**
+   * `fresh`: into load tables this lane's transaction created (see inLoadTransactions). `onCells`: takes what the
+   * rollups are counted from, batch by batch, instead of counting them here.
+   */
+  target: {
+    into: (table: ProjectionTable) => string;
+    fresh: boolean;
+    onCells?: (cells: CaseCells[]) => void;
+  },
   onProgress?: (written: number) => void,
 ): Promise<number> {
   const rollup = new RollupCounter();
@@ -555,13 +581,23 @@ async function writeBulkOn(
     // A failed copy surfaces at the next await of `copying`; until then it must not count as unhandled.
     copying.catch(() => {});
   };
+  let cells: CaseCells[] = [];
   for (const s of states) {
-    // A fresh generation's rollups are counted afterwards, while PostgreSQL builds its indexes (loadGeneration).
-    if (!target.fresh) rollup.add(s);
-    caseLines(gen, s, lines);
+    const stages = stageDays(s);
+    // A fresh generation's rollups are counted elsewhere (loadGeneration), from what `onCells` is handed.
+    if (s.dims) {
+      if (target.onCells) cells.push({ dims: s.dims, stages });
+      else if (!target.fresh) rollup.addCase(s.dims, stages);
+    }
+    caseLines(gen, s, lines, stages);
     batched += 1;
-    if (batched >= 10_000) await flush();
+    if (batched >= 10_000) {
+      target.onCells?.(cells);
+      cells = [];
+      await flush();
+    }
   }
+  target.onCells?.(cells);
   await flush();
   await copying;
   if (target.fresh) return written;

@@ -1,0 +1,50 @@
+// The worker thread of `RollupThread`: counts the rollup cells of the cases it is sent, then hands out their COPY
+// text chunk by chunk as the main thread asks for it.
+import { parentPort } from 'node:worker_threads';
+import type { CaseDims } from './case-state.ts';
+import { copyValue } from './copy-text.ts';
+import { RollupCounter } from './rollup-counter.ts';
+
+export type RollupRequest =
+  | { type: 'cases'; cases: { dims: CaseDims; stages: [string, string][] }[] }
+  | { type: 'finish'; gen: number }
+  | { type: 'more'; chunks: number };
+
+export type RollupReply =
+  | { type: 'counted'; cells: number }
+  | { type: 'chunks'; chunks: Uint8Array[]; done: boolean }
+  | { type: 'error'; message: string };
+
+const port = parentPort;
+if (!port) throw new Error('rollup-worker runs as a worker thread');
+const counter = new RollupCounter();
+let text: Iterator<Buffer> | undefined;
+
+port.on('message', (request: RollupRequest) => {
+  try {
+    if (request.type === 'cases') {
+      for (const c of request.cases) counter.addCase(c.dims, c.stages);
+    } else if (request.type === 'finish') {
+      text = counter.copyChunkStream(request.gen, copyValue);
+      port.postMessage({ type: 'counted', cells: counter.size } satisfies RollupReply);
+    } else {
+      if (!text) throw new Error('rollup-worker: chunks asked for before finish');
+      const chunks: Buffer[] = [];
+      let done = false;
+      while (chunks.length < request.chunks) {
+        const next = text.next();
+        if (next.done) {
+          done = true;
+          break;
+        }
+        chunks.push(next.value);
+      }
+      // Each chunk owns its memory (allocated whole, never pooled): handed over, not copied.
+      port.postMessage({ type: 'chunks', chunks, done } satisfies RollupReply, [
+        ...new Set(chunks.map((c) => c.buffer as ArrayBuffer)),
+      ]);
+    }
+  } catch (err) {
+    port.postMessage({ type: 'error', message: (err as Error).message } satisfies RollupReply);
+  }
+});
