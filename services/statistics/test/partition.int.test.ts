@@ -309,11 +309,11 @@ describe('a generation being built', () => {
       sql.raw(`select count(*)::int as n from statistics.case_state_g${gen}`),
     )) as unknown as { n: number }[];
     expect(row?.n).toBe(1);
-    const cells = (g: number) =>
-      h.database.db.execute(
+    const cells = async (g: number) =>
+      (await h.database.db.execute(
         sql.raw(`select grain, scope, stage, period::text, key, parent, age_band, trigger, n
           from statistics.funnel_rollup_g${g} order by 1, 2, 3, 4, 5, 6, 7, 8`),
-      );
+      )) as unknown as unknown[];
     const threaded = await cells(gen);
     expect(threaded.length).toBeGreaterThan(0);
     expect(await cells(gen + 1)).toEqual(threaded);
