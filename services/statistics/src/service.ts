@@ -8,6 +8,8 @@ import { Hono } from 'hono';
 import { dashboardRoutes } from './dashboard/page.ts';
 import { outbox } from './db/schema.ts';
 import { projectionConsumers } from './projection/consumers.ts';
+import { ParentStatistics } from './projection/parent-statistics.ts';
+import { clientOf } from './projection/store.ts';
 import { ratingRoutes } from './rating/routes.ts';
 import { apiRoutes, capability, fhirRoutes } from './report/routes.ts';
 
@@ -24,6 +26,12 @@ export function createStatisticsService(deps: ServiceDeps): ServiceInstance {
     pollMs: 250,
     onPublished: (n) => metrics.eventsPublished.inc({ service: SERVICE }, n),
     onBacklog: (n) => metrics.outboxBacklog.set({ service: SERVICE }, n),
+  });
+  const parentStatistics = new ParentStatistics({
+    client: clientOf(database.db),
+    log,
+    firstMs: 60_000,
+    everyMs: 60 * 60_000,
   });
   const consumers = projectionConsumers({
     bus,
@@ -65,8 +73,10 @@ export function createStatisticsService(deps: ServiceDeps): ServiceInstance {
       await bus.ensureStreams(['INVITATION', 'CONSENT', 'PLAN', 'STATISTICS']);
       relay.start();
       for (const c of consumers) await c.start();
+      parentStatistics.start();
     },
     stop: async () => {
+      await parentStatistics.stop();
       await Promise.all(consumers.map((c) => c.drain()));
       await relay.stop();
     },

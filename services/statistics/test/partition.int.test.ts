@@ -11,6 +11,7 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AnyProjected, applyEvent, emptyCase } from '../src/projection/case-state.ts';
+import { ParentStatistics } from '../src/projection/parent-statistics.ts';
 import {
   createLoadTables,
   dropPartitions,
@@ -223,6 +224,56 @@ describe('migration 0004 (case state apart)', () => {
     } finally {
       await client.end({ timeout: 1 });
       await database.close();
+    }
+  });
+});
+
+describe("the partitioned parents' statistics", () => {
+  /** Tables whose parent has statistics on case_id (what the indicators' joins are planned with). */
+  async function parentsWithStatistics(client: postgres.Sql): Promise<string[]> {
+    const rows = await client<{ table: string }[]>`
+      select tablename as table from pg_stats
+      where schemaname = 'statistics' and attname = 'case_id' and inherited order by 1`;
+    return rows.map((r) => r.table);
+  }
+  const joined = ['case_fact', 'deviation_fact', 'follow_up_fact', 'invitation_fact', 'rating_fact'];
+
+  it('are gathered by a rebuild and kept by the running service, which autovacuum never does', async () => {
+    const client = postgres(databaseUrl(), { max: 1, onnotice: () => {} });
+    const forget = () =>
+      client.unsafe(`delete from pg_statistic where stainherit and starelid in
+        (${joined.map((t) => `'statistics.${t}'::regclass`).join(', ')})`);
+    const log = { warn: () => {} };
+    try {
+      await forget();
+      expect(await parentsWithStatistics(client)).toEqual([]);
+      await rebuild({ db: h.database.db, bus: h.bus });
+      // Only tables with rows get statistics; the scenario has cases, invitations, follow-ups and ratings.
+      const afterRebuild = await parentsWithStatistics(client);
+      expect(afterRebuild).toEqual(expect.arrayContaining(['case_fact', 'invitation_fact']));
+      expect(afterRebuild.every((t) => joined.includes(t))).toBe(true);
+
+      await forget();
+      const keeper = new ParentStatistics({ client, log, firstMs: 10, everyMs: 50 });
+      keeper.start();
+      try {
+        // Twice in a row: it goes on after its first run.
+        for (let round = 0; round < 2; round++) {
+          await forget();
+          const deadline = Date.now() + 10_000;
+          while ((await parentsWithStatistics(client)).length === 0 && Date.now() < deadline)
+            await new Promise((r) => setTimeout(r, 20));
+          expect(await parentsWithStatistics(client)).toEqual(afterRebuild);
+        }
+      } finally {
+        await keeper.stop();
+      }
+      // Stopped: no more runs.
+      await forget();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await parentsWithStatistics(client)).toEqual([]);
+    } finally {
+      await client.end({ timeout: 1 });
     }
   });
 });

@@ -21,7 +21,7 @@ import {
   type ProjectedEvent,
 } from '../projection/case-state.ts';
 import { PROJECTED_STREAMS } from '../projection/consumers.ts';
-import { dropPartitions } from '../projection/partition.ts';
+import { analyzeParents, dropPartitions } from '../projection/partition.ts';
 import { applyToGeneration, clientOf, loadGeneration, SWAP_LOCK } from '../projection/store.ts';
 
 export interface RebuildProgress {
@@ -287,6 +287,8 @@ export async function rebuild(options: {
         },
       },
     );
+    // The parents' statistics cover the new partitions before the first query plans against them.
+    await analyzeParents(clientOf(db));
     const writeMs = performance.now() - started - readMs;
     const indexMs = performance.now() - (indexingAt ?? performance.now());
     await options.beforeSwap?.();
