@@ -97,6 +97,8 @@ function restartWithHeap(heapMb: number): void {
     [...process.execArgv, `--max-old-space-size=${heapMb}`, ...process.argv.slice(1)],
     { stdio: 'inherit', env: { ...process.env, [RESTARTED]: '1' } },
   );
+  // A stop meant for this process (Ctrl-C, or a Job being deleted) stops the rebuild doing the work.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
