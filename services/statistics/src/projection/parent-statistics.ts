@@ -29,17 +29,19 @@ export class ParentStatistics {
 
   private schedule(ms: number): void {
     this.timer = setTimeout(() => {
-      this.running = analyzeParents(this.options.client).then(
-        () => {},
-        (err: unknown) =>
-          this.options.log.warn(
-            { err },
-            'statistics: analyzing the projection parents failed; trying again later',
-          ),
-      );
-      this.running.then(() => {
-        if (this.timer) this.schedule(this.options.everyMs);
-      });
+      this.running = analyzeParents(this.options.client)
+        .then(
+          () => {},
+          (err: unknown) =>
+            this.options.log.warn(
+              { err },
+              'statistics: analyzing the projection parents failed; trying again later',
+            ),
+        )
+        .then(() => {
+          // Unless stopped meanwhile.
+          if (this.timer) this.schedule(this.options.everyMs);
+        });
     }, ms);
     this.timer.unref();
   }
