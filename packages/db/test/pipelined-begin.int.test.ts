@@ -2,29 +2,16 @@
 // less per transaction. These tests hold the driver to what a transaction must still do under it, against real
 // PostgreSQL: commit, roll back, isolate, survive a killed connection, and never lend its connection to others.
 import net from 'node:net';
-import { createTestDatabase, type TestDatabase } from '@samsyn/testkit';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openPostgres } from '../src/connection.ts';
+import { scratchDatabase } from './support/scratch.ts';
 
-let testDb: TestDatabase;
-let client: postgres.Sql;
+const scratch = scratchDatabase('pipelined_begin', 'id int primary key, note text');
 
-beforeAll(async () => {
-  testDb = await createTestDatabase('pipelined_begin');
-  client = postgres(testDb.url, { max: 2, onnotice: () => {} });
-  await client`create table t (id int primary key, note text)`;
-});
-
-afterAll(async () => {
-  // A timeout: a connection killed inside a transaction keeps end() waiting otherwise (so does the unpatched driver).
-  await client?.end({ timeout: 1 });
-  await testDb?.drop();
-});
-
-const count = async (where = client`true`) =>
-  Number((await client`select count(*)::int as n from t where ${where}`)[0]?.n);
+const count = async (where = scratch.client`true`) =>
+  Number((await scratch.client`select count(*)::int as n from t where ${where}`)[0]?.n);
 
 /** Socket writes made while `work` runs (each one a round trip's first half). */
 async function socketWrites(work: () => Promise<unknown>): Promise<number> {
@@ -44,7 +31,7 @@ async function socketWrites(work: () => Promise<unknown>): Promise<number> {
 
 describe('a transaction with BEGIN pipelined', () => {
   it('sends BEGIN together with the first statement: two round trips for a one-statement transaction', async () => {
-    const once = (id: number) => client.begin((tx) => tx`insert into t values (${id}, 'x')`);
+    const once = (id: number) => scratch.client.begin((tx) => tx`insert into t values (${id}, 'x')`);
     await once(1); // prepares the statement on this connection
     await once(2);
     const writes = await socketWrites(async () => {
@@ -52,32 +39,32 @@ describe('a transaction with BEGIN pipelined', () => {
     });
     // BEGIN + INSERT, then COMMIT (unpatched: BEGIN, INSERT, COMMIT = 60 writes).
     expect(writes).toBe(40);
-    expect(await count(client`id between 1 and 22`)).toBe(22);
+    expect(await count(scratch.client`id between 1 and 22`)).toBe(22);
   });
 
   it('rolls back everything when a statement fails, and throws that statement’s error', async () => {
-    const attempt = client.begin(async (tx) => {
+    const attempt = scratch.client.begin(async (tx) => {
       await tx`insert into t values (100, 'kept?')`;
       await tx`insert into t values (100, 'duplicate')`;
     });
     await expect(attempt).rejects.toMatchObject({ code: '23505' });
-    expect(await count(client`id = 100`)).toBe(0);
+    expect(await count(scratch.client`id = 100`)).toBe(0);
   });
 
   it('rolls back when the callback throws after its statements succeeded', async () => {
-    const attempt = client.begin(async (tx) => {
+    const attempt = scratch.client.begin(async (tx) => {
       await tx`insert into t values (101, 'x')`;
       throw new Error('changed my mind');
     });
     await expect(attempt).rejects.toThrow('changed my mind');
-    expect(await count(client`id = 101`)).toBe(0);
+    expect(await count(scratch.client`id = 101`)).toBe(0);
   });
 
   it('keeps concurrent transactions and plain queries apart on a pool smaller than the load', async () => {
     const work = Array.from({ length: 60 }, (_, i) =>
       i % 3 === 2
-        ? client`select count(*) from t`.then(() => undefined)
-        : client
+        ? scratch.client`select count(*) from t`.then(() => undefined)
+        : scratch.client
             .begin(async (tx) => {
               await tx`insert into t values (${1000 + i}, 'a')`;
               // Each transaction sees its own uncommitted row and no other transaction's.
@@ -91,11 +78,11 @@ describe('a transaction with BEGIN pipelined', () => {
     );
     await Promise.all(work);
     const committed = Array.from({ length: 60 }, (_, i) => i).filter((i) => i % 3 !== 2 && i % 5 !== 0);
-    expect(await count(client`id >= 1000`)).toBe(committed.length);
+    expect(await count(scratch.client`id >= 1000`)).toBe(committed.length);
   });
 
   it('honours an isolation level and savepoints (drizzle nested transactions)', async () => {
-    const database = openPostgres({ url: testDb.url, max: 1 });
+    const database = openPostgres({ url: scratch.url, max: 1 });
     try {
       await database.db.transaction(
         async (tx) => {
@@ -116,20 +103,20 @@ describe('a transaction with BEGIN pipelined', () => {
     } finally {
       await database.close();
     }
-    expect(await count(client`id = 200`)).toBe(1);
-    expect(await count(client`id = 201`)).toBe(0);
+    expect(await count(scratch.client`id = 200`)).toBe(1);
+    expect(await count(scratch.client`id = 201`)).toBe(0);
   });
 
   it('fails, without hanging, when its connection is killed mid-transaction, and the pool recovers', async () => {
-    const attempt = client.begin(async (tx) => {
+    const attempt = scratch.client.begin(async (tx) => {
       await tx`insert into t values (300, 'x')`;
       const [me] = await tx`select pg_backend_pid() as pid`;
-      await client`select pg_terminate_backend(${me?.pid})`;
+      await scratch.client`select pg_terminate_backend(${me?.pid})`;
       await tx`insert into t values (301, 'x')`;
     });
     await expect(attempt).rejects.toThrow();
-    expect(await count(client`id in (300, 301)`)).toBe(0);
-    await client.begin((tx) => tx`insert into t values (302, 'after')`);
-    expect(await count(client`id = 302`)).toBe(1);
+    expect(await count(scratch.client`id in (300, 301)`)).toBe(0);
+    await scratch.client.begin((tx) => tx`insert into t values (302, 'after')`);
+    expect(await count(scratch.client`id = 302`)).toBe(1);
   });
 });
