@@ -3,7 +3,6 @@
 // PostgreSQL: commit, roll back, isolate, survive a killed connection, and never lend its connection to others.
 import net from 'node:net';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { openPostgres } from '../src/connection.ts';
 import { scratchDatabase } from './support/scratch.ts';
