@@ -1,6 +1,7 @@
 // `npm run rebuild-loop -w @samsyn/bench`: rebuilds the statistics projection from one kept JetStream history, again
 // and again, and prints where the time went. For profiling the rebuild without re-publishing the history each time.
-// Options: --history-cases 40000 --runs 3 --fresh (publish a new history); the history and database are kept.
+// Options: --history-cases 40000 --runs 3 --fresh (publish a new history) --read thread|main|alternate; the history
+// and database are kept.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Bus } from '@samsyn/bus';
@@ -16,6 +17,8 @@ const { values } = parseArgs({
     'history-cases': { type: 'string', default: '40000' },
     runs: { type: 'string', default: '3' },
     fresh: { type: 'boolean', default: false },
+    /** Where to decode the history: `thread` (the default), `main`, or `alternate` (A/B, run by run). */
+    read: { type: 'string', default: 'thread' },
   },
 });
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -60,10 +63,11 @@ try {
   }
   for (let run = 1; run <= Number(values.runs); run++) {
     const load = loadavg()[0]?.toFixed(1);
-    const r = await rebuild({ db: database.db, bus });
+    const onMain = values.read === 'main' || (values.read === 'alternate' && run % 2 === 0);
+    const r = await rebuild({ db: database.db, bus, ...(onMain ? { historyThread: false as const } : {}) });
     const rate = (ms: number) => Math.round(r.read / (ms / 1000)).toLocaleString('en-US');
     console.log(
-      `run ${run} (load ${load}): ${r.read} events, ${r.cases} cases; read ${Math.round(r.readMs)} ms (${rate(r.readMs)}/s, ${rate(r.readCpuMs)} per CPU-s); write ${Math.round(r.writeMs)} ms (indexes and attach ${Math.round(r.indexMs)} ms); total ${Math.round(r.totalMs)} ms = ${rate(r.totalMs)} events/s end to end`,
+      `run ${run} (load ${load}): ${r.read} events, ${r.cases} cases; read ${Math.round(r.readMs)} ms (${rate(r.readMs)}/s, ${rate(r.readCpuMs)} per CPU-s); write ${Math.round(r.writeMs)} ms (indexes and attach ${Math.round(r.indexMs)} ms); total ${Math.round(r.totalMs)} ms = ${rate(r.totalMs)} events/s end to end (read on ${r.readOn})`,
     );
   }
 } finally {

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CE_HEADERS } from '@samsyn/contracts';
+import { CE_HEADERS, dataschemaUri, events, toHeaders } from '@samsyn/contracts';
 import { type Harness, natsUrl, startHarness } from '@samsyn/testkit';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { liveGeneration, writeBulk } from '../src/projection/store.ts';
 import { parseFilter } from '../src/query/filter.ts';
 import { funnel } from '../src/query/funnel.ts';
 import type { SafeStatistics } from '../src/query/suppress.ts';
+import { streamSequence } from '../src/rebuild/history.ts';
 import {
   HeapTooSmall,
   headerLookup,
@@ -97,6 +98,8 @@ describe('the rebuild', () => {
       const lookup = headerLookup(msg);
       for (const name of [...Object.values(CE_HEADERS), 'x-absent'])
         expect(lookup(name), name).toBe(msg.headers?.get(name) || undefined);
+      // The sequence from the reply subject, as nats.js's own parse of it has it.
+      expect(streamSequence(msg)).toBe(msg.info.streamSequence);
       seen += 1;
       if (seen === 20) break;
     }
@@ -252,5 +255,45 @@ describe('the rebuild', () => {
     // The phases after reading, each on its own line.
     expect(stderr).toMatch(/\nwriting \d+\/\d+ cases into the new generation\n/);
     expect(stderr).toMatch(/\nbuilding the indexes of the new generation \(\d+ cases\)\n/);
+  });
+  it('decodes on its history thread exactly what it decodes in process, skipping the same broken messages', async () => {
+    const before = await rebuild({ db: h.database.db, bus: h.bus });
+    expect(before.readOn).toBe('thread');
+    const rows = await projection(before.generation);
+    // Three messages the live consumer dead-letters: not JSON, JSON against the contract, no CloudEvents type.
+    const def = events.caseInitiated;
+    const caseId = randomUUID();
+    const send = (body: string, without?: string) => {
+      const { [without ?? '']: _dropped, ...headers } = toHeaders({
+        id: randomUUID(),
+        type: def.type,
+        source: '/samsyn/invitation',
+        time: new Date().toISOString(),
+        subject: caseId,
+        dataschema: dataschemaUri(def),
+      });
+      return h.bus.publishRaw(def.subject, new TextEncoder().encode(body), headers);
+    };
+    await send('{"caseId": ');
+    await send(JSON.stringify({ caseId, trigger: 'bored' }));
+    await send(JSON.stringify({ caseId }), CE_HEADERS.type);
+    const onThread = await rebuild({ db: h.database.db, bus: h.bus });
+    // A history thread that cannot start: the rebuild reads the history itself instead.
+    const inProcess = await rebuild({
+      db: h.database.db,
+      bus: h.bus,
+      historyThread: new URL('./no-such-worker.mjs', import.meta.url),
+    });
+    expect(onThread.readOn).toBe('thread');
+    expect(inProcess.readOn).toBe('main');
+    for (const r of [onThread, inProcess]) {
+      expect(r.read).toBe(before.read + 3);
+      expect(r.skipped).toBe(before.skipped + 3);
+      expect(r.applied).toBe(before.applied);
+      expect(r.cases).toBe(before.cases);
+    }
+    expect(await projection(inProcess.generation)).toEqual(await projection(onThread.generation));
+    // The broken messages changed nothing.
+    expect(await projection(onThread.generation)).toEqual(rows);
   });
 });

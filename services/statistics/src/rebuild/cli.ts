@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     process.stderr.write('\n');
     const perSecond = Math.round(result.read / (result.readMs / 1000));
     process.stdout.write(
-      `Rebuilt statistics generation ${result.generation} from ${result.read} events (${result.applied} applied, ${result.skipped} not for statistics) into ${result.cases} cases; ${result.caughtUp} caught up at the swap. Read ${perSecond} events/s; ${(result.totalMs / 1000).toFixed(1)} s in all. Generation ${result.retired ?? 'none'} retired.\n`,
+      `Rebuilt statistics generation ${result.generation} from ${result.read} events (${result.applied} applied, ${result.skipped} not for statistics or broken) into ${result.cases} cases; ${result.caughtUp} caught up at the swap. Read ${perSecond} events/s${result.readOn === 'main' ? ' (in process: the history thread failed)' : ''}; ${(result.totalMs / 1000).toFixed(1)} s in all. Generation ${result.retired ?? 'none'} retired.\n`,
     );
   } finally {
     await bus.close();

@@ -2,27 +2,16 @@
 // then catches up and swaps under a lock the live consumers share, so no event is lost or counted in a retired one.
 import { getHeapStatistics } from 'node:v8';
 import type { Bus } from '@samsyn/bus';
-import {
-  definitionForType,
-  events,
-  fromHeaders,
-  type HeaderLookup,
-  type StreamName,
-} from '@samsyn/contracts';
 import type { Db } from '@samsyn/db';
 import { sql } from 'drizzle-orm';
-import { DeliverPolicy, type JsMsg } from 'nats';
-import {
-  type AnyProjected,
-  applyEvent,
-  type CaseState,
-  emptyCase,
-  PROJECTED_EVENTS,
-  type ProjectedEvent,
-} from '../projection/case-state.ts';
+import { type AnyProjected, applyEvent, type CaseState, emptyCase } from '../projection/case-state.ts';
 import { PROJECTED_STREAMS } from '../projection/consumers.ts';
 import { analyzeParents, dropPartitions } from '../projection/partition.ts';
 import { applyToGeneration, clientOf, loadGeneration, SWAP_LOCK } from '../projection/store.ts';
+import { decode, lastSequences, readRange } from './history.ts';
+import { type HistoryRange, readOnThread } from './history-thread.ts';
+
+export { decode, headerLookup, rawHeaderBlock } from './history.ts';
 
 export interface RebuildProgress {
   phase: 'reading' | 'writing' | 'indexing' | 'swapping' | 'done';
@@ -43,6 +32,8 @@ export interface RebuildResult {
   skipped: number;
   cases: number;
   caughtUp: number;
+  /** Where the history was decoded: on the history thread, or here because that thread could not start or failed. */
+  readOn: 'thread' | 'main';
   readMs: number;
   /** CPU time this process spent reading, decoding and folding (wall time on a shared machine says less). */
   readCpuMs: number;
@@ -51,145 +42,6 @@ export interface RebuildResult {
   indexMs: number;
   totalMs: number;
 }
-
-const NAME_OF = new Map<string, ProjectedEvent>(
-  PROJECTED_EVENTS.map((name) => [events[name].type, name] as const),
-);
-
-type RawMessage = { msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } } };
-
-/**
- * The header block of a message as nats.js received it, or undefined when its internals are not the expected shape.
- * nats.js turns headers into a map on first access, which took more CPU than JSON parsing and validation together;
- * the rebuild reads a few headers of every message in the history, so it scans the block itself.
- */
-export function rawHeaderBlock(msg: JsMsg): Uint8Array | null | undefined {
-  const inner = (msg as unknown as RawMessage).msg;
-  const data = inner?._rdata;
-  const hdr = inner?._msg?.hdr;
-  if (!(data instanceof Uint8Array) || typeof hdr !== 'number') return undefined;
-  return hdr > -1 ? data.subarray(0, hdr) : null;
-}
-
-/** Looks up headers the way `msg.headers.get` does (exact name, first value), from one pass over the block. */
-export function headerLookup(msg: JsMsg, decoder = new TextDecoder()): HeaderLookup {
-  const block = rawHeaderBlock(msg);
-  if (block === undefined) return (name) => msg.headers?.get(name) || undefined;
-  const values = new Map<string, string>();
-  if (block) {
-    const text = decoder.decode(block);
-    // The first line is the status line (NATS/1.0), then `name: value` lines.
-    let end = text.indexOf('\r\n');
-    while (end >= 0) {
-      const start = end + 2;
-      end = text.indexOf('\r\n', start);
-      const line = end < 0 ? text.slice(start) : text.slice(start, end);
-      const colon = line.indexOf(':');
-      if (colon > 0) {
-        const name = line.slice(0, colon);
-        if (!values.has(name)) values.set(name, line.slice(colon + 1).trim());
-      }
-    }
-  }
-  return (name) => values.get(name) || undefined;
-}
-
-/** The statistics event in one stream message, or undefined for events statistics does not read or cannot parse. */
-export function decode(msg: JsMsg, decoder = new TextDecoder()): AnyProjected | undefined {
-  const envelope = fromHeaders(headerLookup(msg, decoder));
-  if (!envelope.ok) return undefined;
-  const name = NAME_OF.get(envelope.attrs.type);
-  const def = definitionForType(envelope.attrs.type);
-  if (!name || !def) return undefined;
-  let body: unknown;
-  try {
-    body = JSON.parse(decoder.decode(msg.data));
-  } catch {
-    return undefined;
-  }
-  // The live consumer dead-letters what does not match its contract; the rebuild skips the same messages.
-  const parsed = def.schema.safeParse(body);
-  return parsed.success ? ({ name, data: parsed.data } as AnyProjected) : undefined;
-}
-
-async function lastSequences(bus: Bus): Promise<Map<StreamName, number>> {
-  const out = new Map<StreamName, number>();
-  for (const stream of PROJECTED_STREAMS) {
-    try {
-      const info = await bus.jsm.streams.info(bus.naming.stream(stream));
-      out.set(stream, info.state.messages > 0 ? info.state.last_seq : 0);
-    } catch {
-      out.set(stream, 0);
-    }
-  }
-  return out;
-}
-
-/**
- * Reads stream messages with sequence in (after, upTo] in order, through an ordered consumer that keeps a large
- * buffer of messages on the way and hands each to a callback (no promise per message).
- */
-async function readRange(
-  bus: Bus,
-  stream: StreamName,
-  after: number,
-  upTo: number,
-  onMessage: (msg: JsMsg) => void,
-): Promise<void> {
-  if (upTo <= after) return;
-  const name = bus.naming.stream(stream);
-  const consumer = await bus.js.consumers.get(name, {
-    deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: after + 1,
-  });
-  let last = after;
-  let settle: (err?: unknown) => void = () => {};
-  const finished = new Promise<void>((resolve, reject) => {
-    settle = (err) => (err === undefined ? resolve() : reject(err));
-  });
-  const messages = await consumer.consume({
-    max_messages: READ_BUFFER,
-    callback: (msg) => {
-      const seq = msg.info.streamSequence;
-      if (last >= upTo) return;
-      // Past the end (what was left of the range was deleted meanwhile): the range is done.
-      if (seq > upTo) return settle();
-      last = seq;
-      try {
-        onMessage(msg);
-      } catch (err) {
-        return settle(err);
-      }
-      if (last >= upTo) settle();
-    },
-  });
-  // Nothing arriving for a while: done if the rest of the range was deleted, an error if it is there but not coming.
-  let seen = last;
-  let idle = 0;
-  const watchdog = setInterval(() => {
-    if (last !== seen) {
-      seen = last;
-      idle = 0;
-      return;
-    }
-    idle += 1;
-    if (idle < 3) return;
-    bus.jsm.streams.info(name).then((info) => {
-      if (info.state.last_seq <= last || info.state.messages === 0) settle();
-      else if (idle >= 20)
-        settle(new Error(`rebuild: ${stream} stopped delivering at sequence ${last} of ${upTo}`));
-    }, settle);
-  }, 1000);
-  try {
-    await finished;
-  } finally {
-    clearInterval(watchdog);
-    await messages.close();
-  }
-}
-
-/** Messages the reading consumer asks for ahead (a few MB of small events). */
-const READ_BUFFER = 20_000;
 
 const MB = 1024 * 1024;
 
@@ -224,6 +76,8 @@ export async function rebuild(options: {
   beforeSwap?: () => Promise<void>;
   /** The heap this process may use (default V8's limit); a history that needs more fails at once. */
   heapLimit?: number;
+  /** Test hook: `false` reads the history on this thread; a URL starts the history thread from that file. */
+  historyThread?: false | URL;
 }): Promise<RebuildResult> {
   const { db, bus, onProgress } = options;
   const started = performance.now();
@@ -243,27 +97,56 @@ export async function rebuild(options: {
     const total = [...upTo.values()].reduce((a, b) => a + b, 0);
     const states = new Map<string, CaseState>();
     const progress: RebuildProgress = { phase: 'reading', read: 0, total, applied: 0, cases: 0, written: 0 };
-    const decoder = new TextDecoder();
     const cpuBefore = process.cpuUsage();
     let skipped = 0;
-    for (const stream of PROJECTED_STREAMS) {
-      await readRange(bus, stream, 0, upTo.get(stream) ?? 0, (msg) => {
-        progress.read += 1;
-        const event = decode(msg, decoder);
-        if (event) {
-          const caseId = (event.data as { caseId: string }).caseId;
-          let state = states.get(caseId);
-          if (!state) {
-            state = emptyCase(caseId);
-            states.set(caseId, state);
-          }
-          applyEvent(state, event, { inPlace: true });
-          progress.applied += 1;
-        } else skipped += 1;
-        if (progress.read % 5000 === 0) onProgress?.({ ...progress, cases: states.size });
-      });
-      onProgress?.({ ...progress, cases: states.size });
+    const fold = (event: AnyProjected) => {
+      const caseId = (event.data as { caseId: string }).caseId;
+      let state = states.get(caseId);
+      if (!state) {
+        state = emptyCase(caseId);
+        states.set(caseId, state);
+      }
+      applyEvent(state, event, { inPlace: true });
+      progress.applied += 1;
+    };
+    const ranges: HistoryRange[] = PROJECTED_STREAMS.map((stream) => ({
+      stream,
+      after: 0,
+      upTo: upTo.get(stream) ?? 0,
+    }));
+    let readOn: RebuildResult['readOn'] = 'thread';
+    try {
+      if (options.historyThread === false) throw new Error('history thread off');
+      await readOnThread(
+        bus,
+        ranges,
+        (batch, read, skippedInBatch) => {
+          for (const event of batch) fold(event);
+          const before = progress.read;
+          progress.read += read;
+          skipped += skippedInBatch;
+          if (Math.floor(progress.read / 5000) > Math.floor(before / 5000))
+            onProgress?.({ ...progress, cases: states.size });
+        },
+        options.historyThread,
+      );
+    } catch {
+      // The thread could not start or failed: read it all again here (what the thread read is thrown away).
+      readOn = 'main';
+      states.clear();
+      Object.assign(progress, { read: 0, applied: 0 });
+      skipped = 0;
+      const decoder = new TextDecoder();
+      for (const range of ranges)
+        await readRange(bus, range.stream, range.after, range.upTo, (msg) => {
+          progress.read += 1;
+          const event = decode(msg, decoder);
+          if (event) fold(event);
+          else skipped += 1;
+          if (progress.read % 5000 === 0) onProgress?.({ ...progress, cases: states.size });
+        });
     }
+    onProgress?.({ ...progress, cases: states.size });
     const readMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
     const readCpuMs = (cpu.user + cpu.system) / 1000;
@@ -299,6 +182,7 @@ export async function rebuild(options: {
       // Live writers hold this lock shared; from here until commit, nothing is applied anywhere else.
       await tx.execute(sql`select pg_advisory_xact_lock(${SWAP_LOCK})`);
       const now = await lastSequences(bus);
+      const decoder = new TextDecoder();
       for (const stream of PROJECTED_STREAMS) {
         const pending: AnyProjected[] = [];
         await readRange(bus, stream, upTo.get(stream) ?? 0, now.get(stream) ?? 0, (msg) => {
@@ -329,6 +213,7 @@ export async function rebuild(options: {
       skipped,
       cases: states.size,
       caughtUp,
+      readOn,
       readMs,
       readCpuMs,
       writeMs,

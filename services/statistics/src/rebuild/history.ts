@@ -1,0 +1,184 @@
+// Reading the JetStream history: the statistics events in a range of a stream's messages, decoded the way the live
+// consumers decode them. Shared by the rebuild's main thread and its history thread (history-worker.ts).
+import type { Bus } from '@samsyn/bus';
+import { events, fromHeaders, type HeaderLookup, type StreamName } from '@samsyn/contracts';
+import { DeliverPolicy, type JsMsg } from 'nats';
+import { type AnyProjected, PROJECTED_EVENTS, type ProjectedEvent } from '../projection/case-state.ts';
+import { PROJECTED_STREAMS } from '../projection/consumers.ts';
+
+const NAME_OF = new Map<string, ProjectedEvent>(
+  PROJECTED_EVENTS.map((name) => [events[name].type, name] as const),
+);
+
+type RawMessage = { msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } } };
+
+/**
+ * The header block of a message as nats.js received it, or undefined when its internals are not the expected shape.
+ * nats.js turns headers into a map on first access, which took more CPU than JSON parsing and validation together;
+ * the rebuild reads a few headers of every message in the history, so it scans the block itself.
+ */
+export function rawHeaderBlock(msg: JsMsg): Uint8Array | null | undefined {
+  const inner = (msg as unknown as RawMessage).msg;
+  const data = inner?._rdata;
+  const hdr = inner?._msg?.hdr;
+  if (!(data instanceof Uint8Array) || typeof hdr !== 'number') return undefined;
+  return hdr > -1 ? data.subarray(0, hdr) : null;
+}
+
+/** Looks up headers the way `msg.headers.get` does (exact name, first value), from one pass over the block. */
+export function headerLookup(msg: JsMsg, decoder = new TextDecoder()): HeaderLookup {
+  const block = rawHeaderBlock(msg);
+  if (block === undefined) return (name) => msg.headers?.get(name) || undefined;
+  const values = new Map<string, string>();
+  if (block) {
+    const text = decoder.decode(block);
+    // The first line is the status line (NATS/1.0), then `name: value` lines.
+    let end = text.indexOf('\r\n');
+    while (end >= 0) {
+      const start = end + 2;
+      end = text.indexOf('\r\n', start);
+      const line = end < 0 ? text.slice(start) : text.slice(start, end);
+      const colon = line.indexOf(':');
+      if (colon > 0) {
+        const name = line.slice(0, colon);
+        if (!values.has(name)) values.set(name, line.slice(colon + 1).trim());
+      }
+    }
+  }
+  return (name) => values.get(name) || undefined;
+}
+
+/** The statistics event in one stream message, or undefined for events statistics does not read or cannot parse. */
+export function decode(msg: JsMsg, decoder = new TextDecoder()): AnyProjected | undefined {
+  const name = eventName(msg, decoder);
+  return name === undefined ? undefined : decodeBody(name, msg.data, decoder);
+}
+
+/** Which statistics event a message holds, by its envelope; undefined for other events and broken envelopes. */
+export function eventName(msg: JsMsg, decoder = new TextDecoder()): ProjectedEvent | undefined {
+  const envelope = fromHeaders(headerLookup(msg, decoder));
+  return envelope.ok ? NAME_OF.get(envelope.attrs.type) : undefined;
+}
+
+/** The event in a message body of the named event, or undefined if it is not JSON or breaks the event's contract. */
+export function decodeBody(
+  name: ProjectedEvent,
+  data: Uint8Array,
+  decoder = new TextDecoder(),
+): AnyProjected | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(decoder.decode(data));
+  } catch {
+    return undefined;
+  }
+  // The live consumer dead-letters what does not match its contract; the rebuild skips the same messages.
+  const parsed = events[name].schema.safeParse(body);
+  return parsed.success ? ({ name, data: parsed.data } as AnyProjected) : undefined;
+}
+
+export async function lastSequences(bus: Bus): Promise<Map<StreamName, number>> {
+  const out = new Map<StreamName, number>();
+  for (const stream of PROJECTED_STREAMS) {
+    try {
+      const info = await bus.jsm.streams.info(bus.naming.stream(stream));
+      out.set(stream, info.state.messages > 0 ? info.state.last_seq : 0);
+    } catch {
+      out.set(stream, 0);
+    }
+  }
+  return out;
+}
+
+/**
+ * Reads stream messages with sequence in (after, upTo] in order, through an ordered consumer that keeps a large
+ * buffer of messages on the way and hands each to a callback (no promise per message).
+ */
+export async function readRange(
+  bus: Bus,
+  stream: StreamName,
+  after: number,
+  upTo: number,
+  onMessage: (msg: JsMsg) => void,
+): Promise<void> {
+  if (upTo <= after) return;
+  const name = bus.naming.stream(stream);
+  const consumer = await bus.js.consumers.get(name, {
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: after + 1,
+  });
+  let last = after;
+  let settle: (err?: unknown) => void = () => {};
+  const finished = new Promise<void>((resolve, reject) => {
+    settle = (err) => (err === undefined ? resolve() : reject(err));
+  });
+  const messages = await consumer.consume({
+    max_messages: READ_BUFFER,
+    callback: (msg) => {
+      const seq = streamSequence(msg);
+      if (last >= upTo) return;
+      // Past the end (what was left of the range was deleted meanwhile): the range is done.
+      if (seq > upTo) return settle();
+      last = seq;
+      try {
+        onMessage(msg);
+      } catch (err) {
+        return settle(err);
+      }
+      if (last >= upTo) settle();
+    },
+  });
+  // Nothing arriving for a while: done if the rest of the range was deleted, an error if it is there but not coming.
+  let seen = last;
+  let idle = 0;
+  const watchdog = setInterval(() => {
+    if (last !== seen) {
+      seen = last;
+      idle = 0;
+      return;
+    }
+    idle += 1;
+    if (idle < 3) return;
+    bus.jsm.streams.info(name).then((info) => {
+      if (info.state.last_seq <= last || info.state.messages === 0) settle();
+      else if (idle >= 20)
+        settle(new Error(`rebuild: ${stream} stopped delivering at sequence ${last} of ${upTo}`));
+    }, settle);
+  }, 1000);
+  try {
+    await finished;
+  } finally {
+    clearInterval(watchdog);
+    await messages.close();
+  }
+}
+
+/**
+ * The stream sequence of a JetStream message, read from its reply subject: `$JS.ACK.<stream>.<consumer>.<delivered>.
+ * <sequence>.…` (9 tokens) or, with a domain and account, `$JS.ACK.<domain>.<account>.<stream>.<consumer>.<delivered>.
+ * <sequence>.…` (11 or more). `msg.info` parses every token into an object, a tenth of the rebuild's read.
+ */
+export function streamSequence(msg: JsMsg): number {
+  // The reply subject is on nats.js's message object, not in the JsMsg interface.
+  const reply = (msg as unknown as { reply?: unknown }).reply;
+  if (typeof reply !== 'string' || !reply.startsWith('$JS.ACK.')) return msg.info.streamSequence;
+  // Positions of the dots before and after the sequence in both forms: the 5th and 6th, or the 7th and 8th.
+  let dots = 0;
+  let d5 = -1;
+  let d6 = -1;
+  let d7 = -1;
+  let d8 = -1;
+  for (let i = reply.indexOf('.'); i >= 0; i = reply.indexOf('.', i + 1)) {
+    dots += 1;
+    if (dots === 5) d5 = i;
+    else if (dots === 6) d6 = i;
+    else if (dots === 7) d7 = i;
+    else if (dots === 8) d8 = i;
+  }
+  const seq = dots === 8 ? reply.slice(d5 + 1, d6) : dots >= 10 ? reply.slice(d7 + 1, d8) : '';
+  const n = Number(seq);
+  return seq !== '' && Number.isSafeInteger(n) ? n : msg.info.streamSequence;
+}
+
+/** Messages the reading consumer asks for ahead (a few MB of small events). */
+const READ_BUFFER = 20_000;
