@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { migrate, openPostgres } from '@samsyn/db';
+import { type Database, migrate, openPostgres } from '@samsyn/db';
 import { createTestDatabase, type Harness, startHarness, type TestDatabase } from '@samsyn/testkit';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
@@ -19,6 +19,8 @@ import {
   PROJECTION_TABLES,
 } from '../src/projection/partition.ts';
 import { applyLive, clientOf, liveGeneration, loadGeneration } from '../src/projection/store.ts';
+import { parseFilter } from '../src/query/filter.ts';
+import { funnel } from '../src/query/funnel.ts';
 import { rebuild } from '../src/rebuild/rebuild.ts';
 import { createStatisticsService } from '../src/service.ts';
 import { buildScenario, HOME_CARE, publish } from './support/scenario.ts';
@@ -90,6 +92,33 @@ afterAll(() => {
   for (const folder of folders) rmSync(folder, { recursive: true, force: true });
 });
 
+/**
+ * A database migrated up to the migration `tag`, with the live generation 1 and a retired generation 2 whose
+ * partition of `table` is not dropped yet: what a migration of the projection finds on a running installation.
+ */
+async function beforeMigration(
+  label: string,
+  tag: string,
+  table: string,
+  fn: (database: Database, client: postgres.Sql) => Promise<void>,
+): Promise<TestDatabase> {
+  const db = await createTestDatabase(label);
+  const database = openPostgres({ url: db.url, max: 2 });
+  const client = postgres(db.url, { max: 1, onnotice: () => {} });
+  try {
+    await migrate(database, { schema: 'statistics', migrationsFolder: migrationsBefore(tag) });
+    await client.unsafe(`insert into statistics.generation (id, status) values (2, 'retired')`);
+    await client.unsafe(
+      `create table statistics.${table}_g2 partition of statistics.${table} for values in (2)`,
+    );
+    await fn(database, client);
+  } finally {
+    await client.end({ timeout: 1 });
+    await database.close();
+  }
+  return db;
+}
+
 describe('migration 0003 (partition per generation)', () => {
   let db: TestDatabase;
   afterAll(async () => db?.drop());
@@ -111,7 +140,9 @@ describe('migration 0003 (partition per generation)', () => {
 
       await migrate(database, { schema: 'statistics', migrationsFolder: MIGRATIONS });
 
-      const rows = (await run('select gen, n from statistics.funnel_rollup order by gen')) as unknown as {
+      const rows = (await run(
+        'select gen, identified as n from statistics.funnel_rollup order by gen',
+      )) as unknown as {
         gen: number;
         n: number;
       }[];
@@ -143,11 +174,12 @@ describe('migration 0003 (partition per generation)', () => {
         expect(indexes?.parent).toBe(13);
         expect(indexes?.partition).toBe(13);
         // The live consumers' upsert still finds its key through the parent.
-        await client`insert into statistics.funnel_rollup
-          values (1, 'month', 'all', 'identified', '2026-01-01', '', '', 'adult', 'other', 1)
-          on conflict (gen, scope, grain, key, period, parent, stage, age_band, trigger)
-          do update set n = funnel_rollup.n + excluded.n`;
-        const [cell] = await client<{ n: number }[]>`select n from statistics.funnel_rollup`;
+        await client`insert into statistics.funnel_rollup (gen, grain, scope, period, key, parent, age_band, trigger,
+            reason, identified)
+          values (1, 'month', 'all', '2026-01-01', '', '', 'adult', 'other', '', 1)
+          on conflict (gen, scope, grain, key, period, parent, reason, age_band, trigger)
+          do update set identified = funnel_rollup.identified + excluded.identified`;
+        const [cell] = await client<{ n: number }[]>`select identified as n from statistics.funnel_rollup`;
         expect(cell?.n).toBe(11);
       } finally {
         await client.end({ timeout: 1 });
@@ -163,16 +195,7 @@ describe('migration 0004 (case state apart)', () => {
   afterAll(async () => db?.drop());
 
   it("moves every generation's case states into case_state partitions and keeps the live upsert working", async () => {
-    db = await createTestDatabase('statsmigration4');
-    const database = openPostgres({ url: db.url, max: 2 });
-    const client = postgres(db.url, { max: 1, onnotice: () => {} });
-    try {
-      await migrate(database, { schema: 'statistics', migrationsFolder: migrationsBefore('0004') });
-      // The live generation 1, and a retired generation 2 whose partition is not dropped yet.
-      await client.unsafe(`insert into statistics.generation (id, status) values (2, 'retired')`);
-      await client.unsafe(
-        'create table statistics.case_fact_g2 partition of statistics.case_fact for values in (2)',
-      );
+    db = await beforeMigration('statsmigration4', '0004', 'case_fact', async (database, client) => {
       const initiated = {
         name: 'caseInitiated',
         data: {
@@ -221,10 +244,90 @@ describe('migration 0004 (case state apart)', () => {
       // Dropping the retired generation takes its case_state partition with it.
       await dropPartitions(client, 2);
       expect(await partitionsOf(client, 2)).toEqual([]);
-    } finally {
-      await client.end({ timeout: 1 });
-      await database.close();
-    }
+    });
+  });
+});
+
+describe('migration 0005 (rollup rows per reason)', () => {
+  let db: TestDatabase;
+  afterAll(async () => db?.drop());
+
+  it("gathers every generation's rollup cells into rows of stage counts, one per reason", async () => {
+    db = await beforeMigration('statsmigration5', '0005', 'funnel_rollup', async (database, client) => {
+      const cells: [number, string, string, string, string, string, string, string, string, number][] = [
+        [1, 'month', 'all', 'identified', '2026-01-01', '', '', 'adult', 'other', 10],
+        [1, 'month', 'all', 'closed', '2026-01-01', '', '', 'adult', 'other', 3],
+        [1, 'month', 'all', 'closed:moved', '2026-01-01', '', '', 'adult', 'other', 2],
+        [1, 'month', 'all', 'closed:other', '2026-01-01', '', '', 'adult', 'other', 1],
+        [1, 'month', 'all', 'cancelled', '2026-01-01', '', '', 'adult', 'other', 4],
+        [1, 'month', 'all', 'cancelled:consent-refused', '2026-01-01', '', '', 'adult', 'other', 4],
+        [1, 'day', 'region', 'followed-up', '2026-01-05', '01', '', 'child', 'discharge', 7],
+        [2, 'month', 'all', 'identified', '2026-01-01', '', '', 'adult', 'other', 5],
+      ];
+      for (const cell of cells)
+        await client`insert into statistics.funnel_rollup
+          (gen, grain, scope, stage, period, key, parent, age_band, trigger, n) values ${client([cell])}`;
+
+      await migrate(database, { schema: 'statistics', migrationsFolder: MIGRATIONS });
+
+      const rows = await client`
+        select gen, grain, scope, period::text, key, parent, age_band, trigger, reason, identified, consented, invited,
+          held, established, followed_up, closed, cancelled
+        from statistics.funnel_rollup order by gen, grain, reason`;
+      const row = (
+        gen: number,
+        grain: string,
+        scope: string,
+        period: string,
+        key: string,
+        reason: string,
+      ) => ({
+        gen,
+        grain,
+        scope,
+        period,
+        key,
+        parent: '',
+        age_band: grain === 'day' ? 'child' : 'adult',
+        trigger: grain === 'day' ? 'discharge' : 'other',
+        reason,
+        identified: 0,
+        consented: 0,
+        invited: 0,
+        held: 0,
+        established: 0,
+        followed_up: 0,
+        closed: 0,
+        cancelled: 0,
+      });
+      expect(rows).toEqual([
+        { ...row(1, 'day', 'region', '2026-01-05', '01', ''), followed_up: 7 },
+        { ...row(1, 'month', 'all', '2026-01-01', '', ''), identified: 10, closed: 3, cancelled: 4 },
+        { ...row(1, 'month', 'all', '2026-01-01', '', 'consent-refused'), cancelled: 4 },
+        { ...row(1, 'month', 'all', '2026-01-01', '', 'moved'), closed: 2 },
+        { ...row(1, 'month', 'all', '2026-01-01', '', 'other'), closed: 1 },
+        { ...row(2, 'month', 'all', '2026-01-01', '', ''), identified: 5 },
+      ]);
+      const partitions = await client<{ name: string }[]>`
+        select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+        where i.inhparent = 'statistics.funnel_rollup'::regclass order by 1`;
+      expect(partitions.map((p) => p.name)).toEqual(['funnel_rollup_g1', 'funnel_rollup_g2']);
+      // The funnel reads the stages back under their names, the reasons included.
+      const january = await funnel(
+        database.db,
+        1,
+        parseFilter({ from: '2026-01-01', to: '2026-01-31', grain: 'month' }),
+      );
+      expect(january.source).toBe('rollup-all');
+      expect(january.total).toEqual({
+        identified: 10,
+        closed: 3,
+        'closed:moved': 2,
+        'closed:other': 1,
+        cancelled: 4,
+        'cancelled:consent-refused': 4,
+      });
+    });
   });
 });
 
@@ -362,7 +465,8 @@ describe('a generation being built', () => {
     expect(row?.n).toBe(1);
     const cells = async (g: number) =>
       (await h.database.db.execute(
-        sql.raw(`select grain, scope, stage, period::text, key, parent, age_band, trigger, n
+        sql.raw(`select grain, scope, period::text, key, parent, age_band, trigger, reason, identified, consented,
+            invited, held, established, followed_up, closed, cancelled
           from statistics.funnel_rollup_g${g} order by 1, 2, 3, 4, 5, 6, 7, 8`),
       )) as unknown as unknown[];
     const threaded = await cells(gen);

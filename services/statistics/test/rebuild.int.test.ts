@@ -81,8 +81,11 @@ async function projection(gen: number) {
       from statistics.stage_fact where gen = ${gen} order by case_id, stage`,
   );
   const cells = await db.execute(
-    sql`select scope, grain, key, period::text, parent, stage, age_band, trigger, n from statistics.funnel_rollup
-      where gen = ${gen} and n <> 0 order by scope, grain, key, period, parent, stage, age_band, trigger`,
+    sql`select scope, grain, key, period::text, parent, reason, age_band, trigger, identified, consented, invited,
+        held, established, followed_up, closed, cancelled from statistics.funnel_rollup
+      where gen = ${gen} and (identified, consented, invited, held, established, followed_up, closed, cancelled)
+        <> (0, 0, 0, 0, 0, 0, 0, 0)
+      order by scope, grain, key, period, parent, reason, age_band, trigger`,
   );
   return { facts, states, invitations, stages, cells };
 }

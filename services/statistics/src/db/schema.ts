@@ -224,7 +224,9 @@ export const ratingFact = statisticsSchema.table(
 /**
  * Pre-aggregated funnel counts so any filter answers fast over a million cases: per Stockholm day, ISO week and month
  * for all cases and per region, per month by principal, municipality and requesting organisation (see
- * `ROLLUP_GRAINS`), each split by stage, age band and trigger.
+ * `ROLLUP_GRAINS`), each split by age band and trigger. A row holds one count per stage (`ROLLUP_COUNTS`); its
+ * `reason` is '' for the stages, or a closure or cancellation reason whose row counts the cases closed and cancelled
+ * for it (stages `closed:<reason>`, `cancelled:<reason>`).
  */
 export const funnelRollup = statisticsSchema.table(
   'funnel_rollup',
@@ -232,7 +234,6 @@ export const funnelRollup = statisticsSchema.table(
     gen: integer('gen').notNull(),
     grain: text('grain').$type<RollupGrain>().notNull(),
     scope: text('scope').$type<RollupScope>().notNull(),
-    stage: text('stage').notNull(),
     /** The first day of the period (a Monday for weeks). */
     period: date('period').notNull(),
     /** The region, principal, municipality or org of the scope; '' for scope all. */
@@ -241,12 +242,20 @@ export const funnelRollup = statisticsSchema.table(
     parent: text('parent').notNull(),
     ageBand: text('age_band').notNull(),
     trigger: text('trigger').notNull(),
-    n: integer('n').notNull(),
+    reason: text('reason').notNull(),
+    identified: integer('identified').notNull().default(0),
+    consented: integer('consented').notNull().default(0),
+    invited: integer('invited').notNull().default(0),
+    held: integer('held').notNull().default(0),
+    established: integer('established').notNull().default(0),
+    followedUp: integer('followed_up').notNull().default(0),
+    closed: integer('closed').notNull().default(0),
+    cancelled: integer('cancelled').notNull().default(0),
   },
   // Key first, then period: a funnel reads one key's periods in one range scan.
   (t) => [
     primaryKey({
-      columns: [t.gen, t.scope, t.grain, t.key, t.period, t.parent, t.stage, t.ageBand, t.trigger],
+      columns: [t.gen, t.scope, t.grain, t.key, t.period, t.parent, t.reason, t.ageBand, t.trigger],
     }),
   ],
 );

@@ -1,7 +1,16 @@
-// The bulk rollup counter must give exactly the cells `contributions()` gives, in the order of the table's key.
+// The bulk rollup counter must give exactly the cells `contributions()` gives, gathered into rollup rows (one count
+// column per stage, one row per reason), in the order of the table's key.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type CaseState, contributions, emptyCase, parseRollupKey, stageDays } from './case-state.ts';
+import {
+  type CaseState,
+  contributions,
+  emptyCase,
+  parseRollupKey,
+  ROLLUP_COUNTS,
+  rollupSlot,
+  stageDays,
+} from './case-state.ts';
 import { copyValue } from './copy-text.ts';
 import { CountTable, RollupCounter } from './rollup-counter.ts';
 import { RollupThread } from './rollup-thread.ts';
@@ -53,10 +62,37 @@ const caseState = fc
     return s;
   });
 
-/** The key's order: (scope, grain, key, period, parent, stage, age_band, trigger), each compared as text. */
+/** The key's order: (scope, grain, key, period, parent, reason, age_band, trigger), each compared as text. */
 function keyOrder(line: string): string[] {
-  const [, grain, scope, stage, period, key, parent, age, trigger] = line.split('\t');
-  return [scope, grain, key, period, parent, stage, age, trigger].map((v) => v ?? '');
+  const [, grain, scope, period, key, parent, age, trigger, reason] = line.split('\t');
+  return [scope, grain, key, period, parent, reason, age, trigger].map((v) => v ?? '');
+}
+
+/** The rollup rows of some cases as `contributions()` has their cells: COPY key fields → counts. */
+function expectedRows(gen: number, states: CaseState[]): { rows: Map<string, number[]>; cells: number } {
+  const rows = new Map<string, number[]>();
+  const cells = new Set<string>();
+  for (const s of states)
+    for (const k of contributions(s)) {
+      cells.add(k);
+      const c = parseRollupKey(k);
+      const { reason, column } = rollupSlot(c.stage);
+      const row = [gen, c.grain, c.scope, c.period, c.key, c.parent, c.ageBand, c.trigger, reason].join('\t');
+      const counts = rows.get(row) ?? ROLLUP_COUNTS.map(() => 0);
+      counts[column] = (counts[column] ?? 0) + 1;
+      rows.set(row, counts);
+    }
+  return { rows, cells: cells.size };
+}
+
+/** COPY lines as key fields → counts. */
+function parsedLines(lines: string[]): Map<string, number[]> {
+  return new Map(
+    lines.map((l) => {
+      const fields = l.slice(0, -1).split('\t');
+      return [fields.slice(0, 9).join('\t'), fields.slice(9).map(Number)] as const;
+    }),
+  );
 }
 
 function compareTuples(a: string[], b: string[]): number {
@@ -69,34 +105,17 @@ function compareTuples(a: string[], b: string[]): number {
 }
 
 describe('the bulk rollup counter', () => {
-  it('counts exactly the cells contributions() gives, once per case and cell', () => {
+  it('counts exactly the cells contributions() gives, once per case and cell, in rows per reason', () => {
     fc.assert(
       fc.property(fc.array(caseState, { minLength: 1, maxLength: 40 }), (states) => {
-        const expected = new Map<string, number>();
-        for (const s of states)
-          for (const k of contributions(s)) {
-            const c = parseRollupKey(k);
-            const line = [
-              '7',
-              c.grain,
-              c.scope,
-              c.stage,
-              c.period,
-              c.key,
-              c.parent,
-              c.ageBand,
-              c.trigger,
-            ].join('\t');
-            expected.set(line, (expected.get(line) ?? 0) + 1);
-          }
+        const expected = expectedRows(7, states);
         const counter = new RollupCounter();
         for (const s of states) counter.add(s);
         const lines = counter.lines(7, (v) => v);
-        const got = new Map(
-          lines.map((l) => [l.slice(0, l.lastIndexOf('\t')), Number(l.slice(l.lastIndexOf('\t') + 1))]),
-        );
-        expect(got).toEqual(expected);
-        expect(counter.size).toBe(expected.size);
+        expect(parsedLines(lines)).toEqual(expected.rows);
+        // One line per row, and every row counts something.
+        expect(lines).toHaveLength(expected.rows.size);
+        expect(counter.size).toBe(expected.cells);
         expect(lines.every((l) => l.endsWith('\n'))).toBe(true);
       }),
       { numRuns: 150 },
@@ -137,7 +156,7 @@ describe('the bulk rollup counter', () => {
     // all × 3 grains + principal, municipality and org by month; no region cells without a municipality.
     expect(lines).toHaveLength(6);
     expect(lines.filter((l) => l.includes('\torg\t'))).toEqual([
-      '3\tmonth\torg\tidentified\t2026-03-01\tSE1\\\\odd\\tname\t\tadult\tother\t1\n',
+      '3\tmonth\torg\t2026-03-01\tSE1\\\\odd\\tname\t\tadult\tother\t\t1\t0\t0\t0\t0\t0\t0\t0\n',
     ]);
   });
 
@@ -205,6 +224,10 @@ describe('the rollup thread', () => {
 
   it('counts on a worker thread exactly what the counter counts here, sent in batches', async () => {
     const states = fc.sample(caseState, { numRuns: 5000, seed: 7 });
+    // Many organisations, so the text is several requests' worth of chunks.
+    states.forEach((s, i) => {
+      if (s.dims) s.dims = { ...s.dims, requesterOrg: `${s.dims.principal}-${i}` };
+    });
     // An escape that matters: one organisation name needs escaping in COPY text.
     const first = states[0];
     if (first?.dims) first.dims = { ...first.dims, requesterOrg: 'SE1\\odd\tname' };

@@ -1,5 +1,5 @@
-// Counts the rollup cells of many cases for a bulk load, and hands them out as COPY lines in the order of the
-// rollup table's primary key, so PostgreSQL builds the key from input that is already sorted.
+// Counts the rollup cells of many cases for a bulk load, and hands them out as COPY lines of rollup rows (a row's
+// count columns hold the cells of its stages) in the order of the rollup table's primary key.
 // The cells are those of `eachContribution()` (one definition for live and bulk writes). A cell is counted under a
 // number instead of a string: about 2 million contributions per 40,000 cases made building and hashing their string
 // keys the largest cost of a rebuild's write.
@@ -7,7 +7,9 @@ import {
   type CaseDims,
   type CaseState,
   eachContributionOf,
+  ROLLUP_COUNTS,
   type RollupGrain,
+  rollupSlot,
   stageDays,
 } from './case-state.ts';
 
@@ -67,10 +69,13 @@ class TupleIds {
 
 const GRAINS: readonly RollupGrain[] = ['day', 'week', 'month'];
 const GRAIN_ID: Record<RollupGrain, number> = { day: 0, week: 1, month: 2 };
-// A counted cell: ((place * 4 + grain) * 2^PERIOD_BITS + period) * 2^GROUP_BITS + group, exact below 2^53.
+// A counted cell: (((place * 4 + grain) * 2^PERIOD_BITS + period) * 2^GROUP_BITS + group) * 8 + column, exact below
+// 2^53; without its column, the rollup row it is counted in.
 const PERIOD_BITS = 16;
 const GROUP_BITS = 12;
-const PLACE_LIMIT = 2 ** (53 - 2 - PERIOD_BITS - GROUP_BITS);
+const COLUMNS = 8;
+const PLACE_LIMIT = 2 ** (53 - 2 - PERIOD_BITS - GROUP_BITS - 3);
+if (ROLLUP_COUNTS.length !== COLUMNS) throw new Error('rollup counter: one column slot per rollup count');
 
 function tooMany(what: string, limit: number): Error {
   return new Error(`rollup counter: more than ${limit} distinct ${what} in one bulk load`);
@@ -155,7 +160,7 @@ export class CountTable {
 export class RollupCounter {
   /** (scope, key, parent) */
   private readonly places = new TupleIds();
-  /** (stage, target group, trigger) */
+  /** (reason, target group, trigger): what besides the place, grain and period tells a rollup row */
   private readonly groups = new TupleIds();
   private readonly periods = new Dictionary();
   private readonly counts = new CountTable();
@@ -163,6 +168,7 @@ export class RollupCounter {
   // Per case: the ids of its scopes and stages, looked up once each rather than once per cell.
   private readonly placeOf: number[] = [];
   private readonly groupOf: number[] = [];
+  private readonly columnOf: number[] = [];
 
   add(s: CaseState): void {
     if (s.dims) this.addCase(s.dims, stageDays(s));
@@ -173,9 +179,11 @@ export class RollupCounter {
     const placeOf = this.placeOf;
     const groupOf = this.groupOf;
     const periodOf = this.periodOf;
+    const columnOf = this.columnOf;
     placeOf.length = 0;
     groupOf.length = 0;
     periodOf.length = 0;
+    columnOf.length = 0;
     eachContributionOf(dims, stages, (grain, scope, stage, period, key, parent, scopeIndex, stageIndex) => {
       let place = placeOf[scopeIndex];
       if (place === undefined) {
@@ -185,10 +193,12 @@ export class RollupCounter {
       }
       let group = groupOf[stageIndex];
       if (group === undefined) {
-        group = this.groups.id(stage, dims.ageBand, dims.trigger);
+        const slot = rollupSlot(stage);
+        group = this.groups.id(slot.reason, dims.ageBand, dims.trigger);
         if (group >= 2 ** GROUP_BITS)
-          throw tooMany('stage, target group and trigger combinations', 2 ** GROUP_BITS);
+          throw tooMany('reason, target group and trigger combinations', 2 ** GROUP_BITS);
         groupOf[stageIndex] = group;
+        columnOf[stageIndex] = slot.column;
       }
       const grainId = GRAIN_ID[grain];
       let day = periodOf[stageIndex * 4 + grainId];
@@ -197,19 +207,23 @@ export class RollupCounter {
         if (day >= 2 ** PERIOD_BITS) throw tooMany('periods', 2 ** PERIOD_BITS);
         periodOf[stageIndex * 4 + grainId] = day;
       }
-      this.counts.add(((place * 4 + grainId) * 2 ** PERIOD_BITS + day) * 2 ** GROUP_BITS + group);
+      const column = columnOf[stageIndex] ?? 0;
+      this.counts.add(
+        (((place * 4 + grainId) * 2 ** PERIOD_BITS + day) * 2 ** GROUP_BITS + group) * COLUMNS + column,
+      );
     });
   }
 
+  /** Cells counted: one per stage of a rollup row that counts anything. */
   get size(): number {
     return this.counts.size;
   }
 
   /**
-   * Every counted cell as a COPY text line of (gen, grain, scope, stage, period, key, parent, age_band, trigger, n),
-   * in the order of the key (gen, scope, grain, key, period, parent, stage, age_band, trigger), written as UTF-8 into
-   * chunks of whole lines of about `chunkSize` bytes: one string per line made formatting the lines cost as much as
-   * counting them.
+   * Every rollup row as a COPY text line of (gen, grain, scope, period, key, parent, age_band, trigger, reason, and
+   * its counts in `ROLLUP_COUNTS` order), in the order of the key (gen, scope, grain, key, period, parent, reason,
+   * age_band, trigger), written as UTF-8 into chunks of whole lines of about `chunkSize` bytes: one string per line
+   * made formatting the lines cost as much as counting them.
    */
   copyChunks(gen: number, escapeValue: (value: string) => string, chunkSize = 256 * 1024): Buffer[] {
     return [...this.copyChunkStream(gen, escapeValue, chunkSize)];
@@ -217,7 +231,7 @@ export class RollupCounter {
 
   /**
    * The chunks of `copyChunks()` one at a time, each formatted when it is asked for: a COPY that streams them holds
-   * a few chunks in memory instead of the whole text (about 60 bytes a cell, 240 MB for 4 million cells).
+   * a few chunks in memory instead of the whole text (about 80 bytes a row, 130 MB for 1.6 million rows).
    */
   *copyChunkStream(
     gen: number,
@@ -248,31 +262,31 @@ export class RollupCounter {
         return { rank: rankOf, text: byRank.map((v) => encodeField(escapeValue(v))), bits };
       })(),
       parent: field(places, 2),
-      stage: field(groups, 0),
+      reason: field(groups, 0),
       age: field(groups, 1),
       trigger: field(groups, 2),
     };
-    // The key's columns in order; a cell's sort key packs their ranks into one number when they fit in 53 bits.
+    // The key's columns in order; a row's sort key packs their ranks into one number when they fit in 53 bits.
     const order = [
       fields.scope,
       fields.grain,
       fields.key,
       fields.period,
       fields.parent,
-      fields.stage,
+      fields.reason,
       fields.age,
       fields.trigger,
     ];
     // The COPY columns in table order, as indexes into `order` (and so into `ranks`).
-    const columns = [1, 0, 5, 3, 2, 4, 6, 7].map((f) => order[f]?.text ?? []);
-    const columnRank = [1, 0, 5, 3, 2, 4, 6, 7];
-    const total = order.reduce((bits, f) => bits + f.bits, 0);
+    const columnRank = [1, 0, 3, 2, 4, 6, 7, 5];
+    const columns = columnRank.map((f) => order[f]?.text ?? []);
+    const total = order.reduce((bits, f) => bits + f.bits, 0) + 3;
     const sizes = order.map((f) => 2 ** f.bits);
-    // One array reused for every cell: a fresh one per cell made most of the garbage.
+    // One array reused for every row: a fresh one per row made most of the garbage.
     const ranks = new Array<number>(order.length).fill(0);
-    const rankCell = (cell: number): void => {
-      const group = cell % 2 ** GROUP_BITS;
-      const rest = Math.floor(cell / 2 ** GROUP_BITS);
+    const rankRow = (row: number): void => {
+      const group = row % 2 ** GROUP_BITS;
+      const rest = Math.floor(row / 2 ** GROUP_BITS);
       const day = rest % 2 ** PERIOD_BITS;
       const placeGrain = Math.floor(rest / 2 ** PERIOD_BITS);
       const place = Math.floor(placeGrain / 4);
@@ -281,27 +295,40 @@ export class RollupCounter {
       ranks[2] = fields.key.rank[place] ?? 0;
       ranks[3] = fields.period.rank[day] ?? 0;
       ranks[4] = fields.parent.rank[place] ?? 0;
-      ranks[5] = fields.stage.rank[group] ?? 0;
+      ranks[5] = fields.reason.rank[group] ?? 0;
       ranks[6] = fields.age.rank[group] ?? 0;
       ranks[7] = fields.trigger.rank[group] ?? 0;
     };
     const out = new ChunkWriter(chunkSize);
     const genField = encodeField(String(gen));
     const longest = (texts: Uint8Array[]) => texts.reduce((max, t) => Math.max(max, t.length), 0);
-    // Room for the longest possible line (and a count of up to 22 digits and the newline).
-    const lineRoom = genField.length + columns.reduce((sum, texts) => sum + longest(texts), 0) + 24;
-    const line = (n: number): void => {
+    // Room for the longest possible line (and counts of up to 22 digits, their tabs and the newline).
+    const lineRoom = genField.length + columns.reduce((sum, texts) => sum + longest(texts), 0) + 23 * COLUMNS;
+    const counts = new Float64Array(COLUMNS);
+    const line = (): void => {
       out.startLine(lineRoom);
       out.bytes(genField);
       for (let c = 0; c < columns.length; c++)
         out.bytes(columns[c]?.[ranks[columnRank[c] ?? 0] ?? 0] as Uint8Array);
-      out.lastNumber(n);
+      out.counts(counts);
+      counts.fill(0);
     };
     if (total > 53) {
       // Too many distinct values to pack: the lines are not presorted, and the key is built all the same, slower.
-      for (const [cell, n] of this.counts.entries()) {
-        rankCell(cell);
-        line(n);
+      const rows = new Map<number, Float64Array>();
+      this.counts.forEach((cell, n) => {
+        const row = Math.floor(cell / COLUMNS);
+        let of = rows.get(row);
+        if (!of) {
+          of = new Float64Array(COLUMNS);
+          rows.set(row, of);
+        }
+        of[cell % COLUMNS] = n;
+      });
+      for (const [row, of] of rows) {
+        rankRow(row);
+        counts.set(of);
+        line();
         if (out.hasFull) yield* out.full();
       }
     } else {
@@ -309,24 +336,35 @@ export class RollupCounter {
       const countOf = new CountTable(this.counts.size * 2);
       let i = 0;
       this.counts.forEach((cell, n) => {
-        rankCell(cell);
+        rankRow(Math.floor(cell / COLUMNS));
         let sortKey = 0;
         for (let f = 0; f < sizes.length; f++) sortKey = sortKey * (sizes[f] ?? 1) + (ranks[f] ?? 0);
+        sortKey = sortKey * COLUMNS + (cell % COLUMNS);
         sortKeys[i++] = sortKey;
         countOf.add(sortKey, n);
       });
       sortKeys.sort();
+      // The cells of one row are adjacent: their sort keys differ only in the column.
+      let current = -1;
       for (let k = 0; k < sortKeys.length; k++) {
         const sortKey = sortKeys[k] ?? 0;
-        let rest = sortKey;
-        for (let f = sizes.length - 1; f >= 0; f--) {
-          const size = sizes[f] ?? 1;
-          ranks[f] = rest % size;
-          rest = Math.floor(rest / size);
+        const row = Math.floor(sortKey / COLUMNS);
+        if (row !== current) {
+          if (current >= 0) {
+            line();
+            if (out.hasFull) yield* out.full();
+          }
+          current = row;
+          let rest = row;
+          for (let f = sizes.length - 1; f >= 0; f--) {
+            const size = sizes[f] ?? 1;
+            ranks[f] = rest % size;
+            rest = Math.floor(rest / size);
+          }
         }
-        line(countOf.get(sortKey));
-        if (out.hasFull) yield* out.full();
+        counts[sortKey % COLUMNS] = countOf.get(sortKey);
       }
+      if (current >= 0) line();
     }
     yield* out.finish();
   }
@@ -371,12 +409,15 @@ class ChunkWriter {
     this.at = at;
   }
 
-  /** A non-negative integer and the newline that ends the line. */
-  lastNumber(n: number): void {
+  /** Integers separated by tabs, and the newline that ends the line. */
+  counts(values: Float64Array): void {
     const buffer = this.buffer;
-    if (n < 10 && n >= 0 && Number.isInteger(n)) buffer[this.at++] = 0x30 + n;
-    else this.at += buffer.write(String(n), this.at, 'latin1');
-    buffer[this.at++] = 0x0a;
+    for (let i = 0; i < values.length; i++) {
+      const n = values[i] ?? 0;
+      if (n < 10 && n >= 0 && Number.isInteger(n)) buffer[this.at++] = 0x30 + n;
+      else this.at += buffer.write(String(n), this.at, 'latin1');
+      buffer[this.at++] = i === values.length - 1 ? 0x0a : 0x09;
+    }
   }
 
   get hasFull(): boolean {

@@ -12,9 +12,10 @@ import {
   cancelledReason,
   closedReason,
   emptyCase,
-  parseRollupKey,
   principalOf,
+  ROLLUP_COUNTS,
   rollupDelta,
+  rollupRowDelta,
   stageDays,
 } from './case-state.ts';
 import { copyLine, copyValue } from './copy-text.ts';
@@ -197,25 +198,31 @@ function stageFactRows(gen: number, s: CaseState, stages = stageDays(s)): (strin
   ]);
 }
 
-function rollupTuple(gen: number, key: string, n: number): SQL {
-  const k = parseRollupKey(key);
-  return sql`(${gen}, ${k.grain}, ${k.scope}, ${k.stage}, ${k.period}::date, ${k.key}, ${k.parent}, ${k.ageBand}, ${k.trigger}, ${n})`;
+function rollupTuple(gen: number, row: string, counts: number[]): SQL {
+  const [grain, scope, period, key, parent, ageBand, trigger, reason] = row.split('|');
+  return sql`(${gen}, ${grain}, ${scope}, ${period}::date, ${key}, ${parent}, ${ageBand}, ${trigger}, ${reason},
+    ${sql.join(
+      counts.map((n) => sql`${n}`),
+      sql`, `,
+    )})`;
 }
 
-const ROLLUP_COLUMNS = sql.raw(
-  'statistics.funnel_rollup (gen, grain, scope, stage, period, key, parent, age_band, trigger, n)',
-);
+/** The rollup key columns, in the order of the table's primary key. */
+const ROLLUP_KEY = 'gen, scope, grain, key, period, parent, reason, age_band, trigger';
+
+/** `count = funnel_rollup.count + excluded.count` for every count column: an upsert adds to a row. */
+const ADD_COUNTS = ROLLUP_COUNTS.map((c) => `${c} = funnel_rollup.${c} + excluded.${c}`).join(', ');
 
 function rollupWrite(tx: DbOrTx, gen: number, delta: Map<string, number>): () => PromiseLike<unknown> {
+  const rows = rollupRowDelta(delta);
   // Sorted, so concurrent writers lock rollup rows in one order and cannot deadlock on them.
-  const keys = [...delta.keys()].sort();
+  const keys = [...rows.keys()].sort();
   return () =>
     tx.execute(
-      sql`insert into ${ROLLUP_COLUMNS} values ${sql.join(
-        keys.map((k) => rollupTuple(gen, k, delta.get(k) ?? 0)),
+      sql`insert into ${sql.raw(`statistics.funnel_rollup (${COPY_COLUMNS.funnel_rollup.join(', ')})`)} values ${sql.join(
+        keys.map((k) => rollupTuple(gen, k, rows.get(k) ?? [])),
         sql`, `,
-      )} on conflict (gen, scope, grain, key, period, parent, stage, age_band, trigger)
-      do update set n = funnel_rollup.n + excluded.n`,
+      )} on conflict (${sql.raw(ROLLUP_KEY)}) do update set ${sql.raw(ADD_COUNTS)}`,
     );
 }
 
@@ -340,7 +347,18 @@ const COPY_COLUMNS = {
     'age_band',
     'trigger',
   ],
-  funnel_rollup: ['gen', 'grain', 'scope', 'stage', 'period', 'key', 'parent', 'age_band', 'trigger', 'n'],
+  funnel_rollup: [
+    'gen',
+    'grain',
+    'scope',
+    'period',
+    'key',
+    'parent',
+    'age_band',
+    'trigger',
+    'reason',
+    ...ROLLUP_COUNTS,
+  ],
 } as const;
 
 /** The COPY lines of one case: the same columns `caseColumns` and `childRows` write one case at a time. */
@@ -634,8 +652,7 @@ async function writeBulkOn(
     );
     await copyChunksInto(first, 'rollup_load', COPY_COLUMNS.funnel_rollup, rollupChunks);
     await first.unsafe(`insert into statistics.funnel_rollup (${columns}) select ${columns} from rollup_load
-      on conflict (gen, scope, grain, key, period, parent, stage, age_band, trigger)
-      do update set n = funnel_rollup.n + excluded.n`);
+      on conflict (${ROLLUP_KEY}) do update set ${ADD_COUNTS}`);
     await first.unsafe('commit');
   } catch (err) {
     await first.unsafe('rollback');

@@ -1,7 +1,13 @@
 // The SIP funnel per period: from the rollups when they cover the filter, else from the facts of the cases it selects.
 import type { DbOrTx } from '@samsyn/db';
 import { type SQL, sql } from 'drizzle-orm';
-import { ROLLUP_GRAINS, type RollupGrain, type RollupScope } from '../projection/case-state.ts';
+import {
+  ROLLUP_COUNTS,
+  ROLLUP_GRAINS,
+  type RollupGrain,
+  type RollupScope,
+  slotStage,
+} from '../projection/case-state.ts';
 import { weekStart } from '../projection/stockholm.ts';
 import { caseDims, type Filter, rangeBounds } from './filter.ts';
 
@@ -159,6 +165,14 @@ function stageDims(f: Filter): SQL[] {
   return parts;
 }
 
+/** A rollup row's count columns as (stage, n) rows, named as `stageTimes()` names them. */
+const UNPIVOT = sql.raw(
+  ROLLUP_COUNTS.map(
+    (column, i) =>
+      `(case when r.reason = '' then '${slotStage('', i)}' else '${slotStage('', i)}:' || r.reason end, r.${column})`,
+  ).join(', '),
+);
+
 /** One range scan per piece (a rollup's key then period, or a stage-fact index's dimension then day), summed. */
 function piecesQuery(gen: number, f: Filter, pieces: Piece[]): SQL {
   const target = rollupScope(f);
@@ -175,8 +189,10 @@ function piecesQuery(gen: number, f: Filter, pieces: Piece[]): SQL {
       if (target.principalOfKey) where.push(sql`split_part(key, '-', 1) = ${target.principalOfKey}`);
       if (f.ageBand) where.push(sql`age_band = ${f.ageBand}`);
       if (f.trigger) where.push(sql`trigger = ${f.trigger}`);
-      return sql`select stage, period, n from statistics.funnel_rollup
-        where ${sql.join(where, sql` and `)} and grain = ${p.grain} and period ${range}`;
+      // A row's counts as (stage, n) pairs: its stages, or the closures and cancellations for its reason.
+      return sql`select s.stage, r.period, s.n from statistics.funnel_rollup r
+        cross join lateral (values ${UNPIVOT}) s(stage, n)
+        where ${sql.join(where, sql` and `)} and grain = ${p.grain} and period ${range} and s.n <> 0`;
     }),
     sql` union all `,
   );
