@@ -1,7 +1,8 @@
-// The worker thread of `readOnThread`: reads ranges of the streams on a NATS connection of its own, keeps the messages
-// whose envelope names a statistics event, and hands their bodies to the main thread in batches, in stream order,
-// while the main thread parses, validates and folds them.
-import { parentPort } from 'node:worker_threads';
+// The worker thread of `HistoryThread`: connects to NATS as soon as it starts (the connection options come as its
+// workerData), then reads ranges of the streams, keeps the messages whose envelope names a statistics event, and
+// hands their bodies to the main thread in batches, in stream order, while the main thread parses, validates and
+// folds them.
+import { parentPort, workerData } from 'node:worker_threads';
 import { Bus, type BusLog } from '@samsyn/bus';
 import type { StreamName } from '@samsyn/contracts';
 import type { ProjectedEvent } from '../projection/case-state.ts';
@@ -14,12 +15,15 @@ export interface HistoryRange {
   upTo: number;
 }
 
-export interface HistoryRequest {
-  type: 'read';
-  /** The bus's connection options (servers, connection name, subject namespace). */
+/** The bus's connection options (servers, connection name, subject namespace): the worker's workerData. */
+export interface HistoryConnection {
   servers: string | string[];
   name: string;
   namespace?: string;
+}
+
+export interface HistoryRequest {
+  type: 'read';
   ranges: HistoryRange[];
   /** Events per batch handed over. */
   batch: number;
@@ -47,15 +51,20 @@ if (!port) throw new Error('history-worker runs as a worker thread');
 /** The connection's status changes are the main thread's concern only if reading fails, which it reports. */
 const quiet: BusLog = { info() {}, warn() {}, error() {}, debug() {} };
 
+const connection = workerData as HistoryConnection;
+// Connected while the main thread prepares the generation; a failure shows when the read is asked for.
+const connecting = Bus.connect({
+  servers: connection.servers,
+  name: `${connection.name}-history`,
+  ...(connection.namespace === undefined ? {} : { namespace: connection.namespace }),
+  log: quiet,
+});
+connecting.catch(() => {});
+
 port.once('message', async (request: HistoryRequest) => {
   let bus: Bus | undefined;
   try {
-    bus = await Bus.connect({
-      servers: request.servers,
-      name: `${request.name}-history`,
-      ...(request.namespace === undefined ? {} : { namespace: request.namespace }),
-      log: quiet,
-    });
+    bus = await connecting;
     const decoder = new TextDecoder();
     let names: ProjectedEvent[] = [];
     let ends: number[] = [];

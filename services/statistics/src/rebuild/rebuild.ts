@@ -9,7 +9,7 @@ import { PROJECTED_STREAMS } from '../projection/consumers.ts';
 import { analyzeParents, dropPartitions } from '../projection/partition.ts';
 import { applyToGeneration, clientOf, loadGeneration, SWAP_LOCK } from '../projection/store.ts';
 import { decode, lastSequences, readRange } from './history.ts';
-import { type HistoryRange, readOnThread } from './history-thread.ts';
+import { type HistoryRange, HistoryThread } from './history-thread.ts';
 
 export { decode, headerLookup, rawHeaderBlock } from './history.ts';
 
@@ -68,7 +68,7 @@ export class HeapTooSmall extends Error {
   }
 }
 
-export async function rebuild(options: {
+export interface RebuildOptions {
   db: Db;
   bus: Bus;
   onProgress?: (p: RebuildProgress) => void;
@@ -78,13 +78,39 @@ export async function rebuild(options: {
   heapLimit?: number;
   /** Test hook: `false` reads the history on this thread; a URL starts the history thread from that file. */
   historyThread?: false | URL;
-}): Promise<RebuildResult> {
-  const { db, bus, onProgress } = options;
+}
+
+export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
+  const { bus } = options;
   const started = performance.now();
   // Fail before anything is written rather than minutes later, out of memory, half-way through the history.
   const events = [...(await lastSequences(bus)).values()].reduce((a, b) => a + b, 0);
   const limit = options.heapLimit ?? getHeapStatistics().heap_size_limit;
   if (heapNeededFor(events) > limit) throw new HeapTooSmall(events, heapNeededFor(events), limit);
+  // The history thread loads and connects (most of a second) while the generation is prepared.
+  const history =
+    options.historyThread === false ? undefined : startHistoryThread(bus, options.historyThread);
+  try {
+    return await buildGeneration(options, started, history);
+  } finally {
+    await history?.close();
+  }
+}
+
+function startHistoryThread(bus: Bus, entry?: URL): HistoryThread | undefined {
+  try {
+    return new HistoryThread(bus, entry);
+  } catch {
+    return undefined;
+  }
+}
+
+async function buildGeneration(
+  options: RebuildOptions,
+  started: number,
+  history: HistoryThread | undefined,
+): Promise<RebuildResult> {
+  const { db, bus, onProgress } = options;
   // The generation retired by the previous swap has served its last reader by now.
   await dropRetired(db);
   const [created] = (await db.execute(
@@ -116,20 +142,15 @@ export async function rebuild(options: {
     }));
     let readOn: RebuildResult['readOn'] = 'thread';
     try {
-      if (options.historyThread === false) throw new Error('history thread off');
-      await readOnThread(
-        bus,
-        ranges,
-        (batch, read, skippedInBatch) => {
-          for (const event of batch) fold(event);
-          const before = progress.read;
-          progress.read += read;
-          skipped += skippedInBatch;
-          if (Math.floor(progress.read / 5000) > Math.floor(before / 5000))
-            onProgress?.({ ...progress, cases: states.size });
-        },
-        options.historyThread,
-      );
+      if (!history) throw new Error('history thread off');
+      await history.read(ranges, (batch, read, skippedInBatch) => {
+        for (const event of batch) fold(event);
+        const before = progress.read;
+        progress.read += read;
+        skipped += skippedInBatch;
+        if (Math.floor(progress.read / 5000) > Math.floor(before / 5000))
+          onProgress?.({ ...progress, cases: states.size });
+      });
     } catch {
       // The thread could not start or failed: read it all again here (what the thread read is thrown away).
       readOn = 'main';
@@ -147,6 +168,8 @@ export async function rebuild(options: {
         });
     }
     onProgress?.({ ...progress, cases: states.size });
+    // Its connection and memory are not needed for the write.
+    await history?.close();
     const readMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
     const readCpuMs = (cpu.user + cpu.system) / 1000;
