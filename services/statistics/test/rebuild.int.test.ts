@@ -12,13 +12,8 @@ import { liveGeneration, writeBulk } from '../src/projection/store.ts';
 import { parseFilter } from '../src/query/filter.ts';
 import { funnel } from '../src/query/funnel.ts';
 import type { SafeStatistics } from '../src/query/suppress.ts';
-import {
-  HeapTooSmall,
-  headerLookup,
-  type RebuildProgress,
-  rawHeaderBlock,
-  rebuild,
-} from '../src/rebuild/rebuild.ts';
+import { headerLookup, rawHeaderBlock } from '../src/rebuild/history.ts';
+import { HeapTooSmall, type RebuildProgress, rebuild } from '../src/rebuild/rebuild.ts';
 import { createStatisticsService } from '../src/service.ts';
 import { buildScenario, HOME_CARE, publish, REGION_WARD, Script } from './support/scenario.ts';
 import { projected, waitForApplied, waitForDrained } from './support/wait.ts';

@@ -11,8 +11,6 @@ import { applyToGeneration, clientOf, loadGeneration, SWAP_LOCK } from '../proje
 import { decode, lastSequences, readRange } from './history.ts';
 import { type HistoryRange, HistoryThread } from './history-thread.ts';
 
-export { decode, headerLookup, rawHeaderBlock } from './history.ts';
-
 export interface RebuildProgress {
   phase: 'reading' | 'writing' | 'indexing' | 'swapping' | 'done';
   /** Messages read from the streams so far, and how many the streams held when the rebuild began. */
@@ -153,6 +151,7 @@ async function buildGeneration(
       });
     } catch {
       // The thread could not start or failed: read it all again here (what the thread read is thrown away).
+      await history?.close();
       readOn = 'main';
       states.clear();
       Object.assign(progress, { read: 0, applied: 0 });
