@@ -9,6 +9,9 @@ import {
   principalOf,
   regionOf,
   rollupDelta,
+  rollupRowDelta,
+  rollupSlot,
+  slotStage,
 } from './case-state.ts';
 import { stockholmDate, stockholmMonth } from './stockholm.ts';
 
@@ -132,6 +135,43 @@ describe('the case fold', () => {
     const copy = structuredClone(before);
     applyEvent(before, history[2] as AnyProjected);
     expect(before).toEqual(copy);
+  });
+});
+
+describe('rollup rows', () => {
+  it('count each stage in its column and each reason in a row of its own, and name them back', () => {
+    for (const stage of [
+      'identified',
+      'followed-up',
+      'closed',
+      'cancelled',
+      'closed:goals-met',
+      'cancelled:withdrawn',
+    ]) {
+      const { reason, column } = rollupSlot(stage);
+      expect(slotStage(reason, column)).toBe(stage);
+    }
+    expect(rollupSlot('followed-up')).toEqual({ reason: '', column: 5 });
+    expect(rollupSlot('closed:moved')).toEqual({ reason: 'moved', column: 6 });
+    expect(rollupSlot('cancelled:moved')).toEqual({ reason: 'moved', column: 7 });
+    for (const stage of ['shared', 'held:late', 'closed:', ''])
+      expect(() => rollupSlot(stage), stage).toThrow(/not a funnel stage/);
+  });
+
+  it('gather the cell changes of a case into the rows they change', () => {
+    const delta = new Map([
+      ['month|all|closed|2026-03-01|||adult|other', 1],
+      ['month|all|closed:moved|2026-03-01|||adult|other', 1],
+      ['month|all|held|2026-03-01|||adult|other', -1],
+      ['month|all|held|2026-02-01|||adult|other', 1],
+    ]);
+    expect(rollupRowDelta(delta)).toEqual(
+      new Map([
+        ['month|all|2026-03-01|||adult|other|', [0, 0, 0, -1, 0, 0, 1, 0]],
+        ['month|all|2026-03-01|||adult|other|moved', [0, 0, 0, 0, 0, 0, 1, 0]],
+        ['month|all|2026-02-01|||adult|other|', [0, 0, 0, 1, 0, 0, 0, 0]],
+      ]),
+    );
   });
 });
 

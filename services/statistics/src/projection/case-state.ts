@@ -418,6 +418,10 @@ export const ROLLUP_COUNTS = [
   'cancelled',
 ] as const;
 
+// `slotStage()` reads a column's stage by its index: the two lists must stay in step.
+if (ROLLUP_COUNTS.some((column, i) => column !== STAGES[i]?.replace('-', '_')))
+  throw new Error('ROLLUP_COUNTS must name the STAGES in their order');
+
 const CLOSED = ROLLUP_COUNTS.indexOf('closed');
 const CANCELLED = ROLLUP_COUNTS.indexOf('cancelled');
 
