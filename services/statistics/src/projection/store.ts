@@ -561,6 +561,9 @@ function factLanes([first, second]: Lanes): [postgres.ReservedSql, readonly Proj
     : [[first, FACT_TABLES]];
 }
 
+/** Cases formatted per COPY batch: one batch is COPYed while the next is formatted. */
+const BATCH_CASES = 10_000;
+
 async function writeBulkOn(
   lanes: Lanes,
   gen: number,
@@ -609,7 +612,7 @@ async function writeBulkOn(
     }
     caseLines(gen, s, lines, stages);
     batched += 1;
-    if (batched >= 10_000) {
+    if (batched >= BATCH_CASES) {
       target.onCells?.(cells);
       cells = [];
       await flush();
