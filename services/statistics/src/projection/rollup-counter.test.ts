@@ -122,6 +122,20 @@ describe('the bulk rollup counter', () => {
     );
   });
 
+  it('counts the same rows, unsorted, when a load has too many distinct values to presort', () => {
+    fc.assert(
+      fc.property(fc.array(caseState, { minLength: 1, maxLength: 40 }), (states) => {
+        const expected = expectedRows(7, states);
+        const counter = new RollupCounter(8);
+        for (const s of states) counter.add(s);
+        const lines = counter.lines(7, (v) => v);
+        expect(parsedLines(lines)).toEqual(expected.rows);
+        expect(lines).toHaveLength(expected.rows.size);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('hands the lines out in the order of the rollup table key', () => {
     fc.assert(
       fc.property(fc.array(caseState, { minLength: 2, maxLength: 40 }), (states) => {

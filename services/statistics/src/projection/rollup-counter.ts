@@ -164,6 +164,12 @@ export class RollupCounter {
   private readonly groups = new TupleIds();
   private readonly periods = new Dictionary();
   private readonly counts = new CountTable();
+
+  /**
+   * @param sortKeyBits The bits a row's sort key may take (53, what a double holds exactly); a test lowers it to
+   *   take the path for loads with too many distinct values to presort.
+   */
+  constructor(private readonly sortKeyBits = 53) {}
   private readonly periodOf: number[] = [];
   // Per case: the ids of its scopes and stages, looked up once each rather than once per cell.
   private readonly placeOf: number[] = [];
@@ -313,7 +319,7 @@ export class RollupCounter {
       out.counts(counts);
       counts.fill(0);
     };
-    if (total > 53) {
+    if (total > this.sortKeyBits) {
       // Too many distinct values to pack: the lines are not presorted, and the key is built all the same, slower.
       const rows = new Map<number, Float64Array>();
       this.counts.forEach((cell, n) => {
