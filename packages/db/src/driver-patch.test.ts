@@ -1,7 +1,7 @@
 // The postgres.js driver is installed with Samsyn's patch (infra/patches, applied by patch-package on npm ci):
 // without it a write that races a closed connection throws outside any promise and kills the service — the fault
 // run (npm run faults) saw invitation and statistics exit when PostgreSQL crash-restarted under load. (The same
-// patch pipelines BEGIN; test/pipelined-begin.int.test.ts checks that part by its behaviour.)
+// patch pipelines BEGIN and turns Nagle off; test/pipelined-begin.int.test.ts checks those parts by their behaviour.)
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -19,6 +19,17 @@ describe('the installed postgres.js driver', () => {
       const nextWrite = source.slice(source.indexOf('function nextWrite(fn) {'));
       expect(nextWrite.indexOf('if (!socket)')).toBeGreaterThan(0);
       expect(nextWrite.indexOf('if (!socket)')).toBeLessThan(nextWrite.indexOf('socket.write(chunk, fn)'));
+    },
+  );
+
+  it.each(['src/connection.js', 'cjs/src/connection.js'])(
+    'drops what was left unwritten when a socket closes, so it cannot reach the next socket (%s)',
+    (file) => {
+      const source = readFileSync(join(root, file), 'utf8');
+      const closed = source.slice(source.indexOf('async function closed(hadError) {'));
+      const reset = closed.indexOf('chunk = nextWriteTimer = null');
+      expect(reset).toBeGreaterThan(0);
+      expect(reset).toBeLessThan(closed.indexOf('socket = null'));
     },
   );
 });

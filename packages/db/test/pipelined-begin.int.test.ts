@@ -118,4 +118,23 @@ describe('a transaction with BEGIN pipelined', () => {
     await scratch.client.begin((tx) => tx`insert into t values (302, 'after')`);
     expect(await count(scratch.client`id = 302`)).toBe(1);
   });
+
+  it('opens its connections with Nagle off, so the small last write of a COPY is not held back', async () => {
+    // With Nagle on, each COPY's final message waited for the server's delayed ACK, about 40 ms on Linux: a rebuild
+    // writes dozens of COPYs one after the other (docs/statistics.md).
+    const original = net.Socket.prototype.setNoDelay;
+    const calls: (boolean | undefined)[] = [];
+    net.Socket.prototype.setNoDelay = function (this: net.Socket, noDelay?: boolean) {
+      calls.push(noDelay);
+      return original.call(this, noDelay);
+    };
+    const database = openPostgres({ url: scratch.url, max: 1 });
+    try {
+      await database.db.execute(sql`select 1`);
+    } finally {
+      net.Socket.prototype.setNoDelay = original;
+      await database.close();
+    }
+    expect(calls).toContain(true);
+  });
 });
