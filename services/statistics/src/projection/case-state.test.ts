@@ -183,6 +183,29 @@ describe('Stockholm calendar and codes', () => {
     expect(stockholmDate('2026-06-30T21:30:00Z')).toBe('2026-06-30');
   });
 
+  it('gives an instant the same date written in UTC, with an offset or as a Date, around both clock changes', () => {
+    // Stockholm's midnight is 23:00Z in winter and 22:00Z in summer; 2026's changes are on 29 March and 25 October.
+    const instants: [string, string][] = [
+      ['2026-03-28T22:59:59.999Z', '2026-03-28'],
+      ['2026-03-28T23:00:00Z', '2026-03-29'],
+      ['2026-03-29T21:59:59Z', '2026-03-29'],
+      ['2026-03-29T22:00:00.000Z', '2026-03-30'],
+      ['2026-10-24T21:59:59Z', '2026-10-24'],
+      ['2026-10-24T22:00:00Z', '2026-10-25'],
+      ['2026-10-25T22:59:59Z', '2026-10-25'],
+      ['2026-10-25T23:00:00Z', '2026-10-26'],
+    ];
+    for (const [utc, date] of instants) {
+      const ms = Date.parse(utc);
+      const local = new Date(ms + 5 * 3_600_000).toISOString().replace('Z', '+05:00');
+      expect([stockholmDate(utc), stockholmDate(local), stockholmDate(new Date(ms))]).toEqual([
+        date,
+        date,
+        date,
+      ]);
+    }
+  });
+
   it('derives the principal from the HSA-id and the region from the municipality code', () => {
     expect(principalOf('SE2321000032-1001')).toBe('SE2321000032');
     expect(regionOf('0180')).toBe('01');

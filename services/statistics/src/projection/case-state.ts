@@ -332,7 +332,7 @@ export function parseRollupKey(s: string): RollupKey {
 }
 
 /** The scopes a case counts in, as [scope, key, parent]; a case without a municipality has no region cells. */
-function scopesOf(dims: CaseDims): [RollupScope, string, string][] {
+export function rollupScopes(dims: CaseDims): [RollupScope, string, string][] {
   const out: [RollupScope, string, string][] = [
     ['all', '', ''],
     ['principal', dims.principal, dims.region ?? ''],
@@ -377,7 +377,7 @@ export function eachContributionOf(
   stages: readonly (readonly [string, string])[],
   cell: ContributionCallback,
 ): void {
-  const scopes = scopesOf(dims);
+  const scopes = rollupScopes(dims);
   for (let i = 0; i < stages.length; i++) {
     const [stage, day] = stages[i] as readonly [string, string];
     const periods: Record<RollupGrain, string> = {

@@ -17,7 +17,8 @@ export type RollupReply =
 
 const port = parentPort;
 if (!port) throw new Error('rollup-worker runs as a worker thread');
-const counter = new RollupCounter();
+// A rebuild counts hundreds of thousands of cells (700,000 for 40,000 cases): room for a million at once.
+const counter = new RollupCounter(53, 1 << 20);
 let text: Iterator<Buffer> | undefined;
 
 port.on('message', (request: RollupRequest) => {

@@ -18,7 +18,7 @@ import {
   rollupRowDelta,
   stageDays,
 } from './case-state.ts';
-import { copyLine, copyValue } from './copy-text.ts';
+import { CopyBuffer, copyValue } from './copy-text.ts';
 import {
   CASE_TABLES,
   createLoadTables,
@@ -238,19 +238,6 @@ export function clientOf(db: Db): postgres.Sql {
 
 /** One value in COPY text format: \N for null; backslash, tab, newline and carriage return escaped. */
 
-/** Streams rows (COPY text lines) into a table with COPY … FROM STDIN. */
-async function copyInto(
-  client: PgClient,
-  table: string,
-  columns: readonly string[],
-  lines: readonly string[],
-  options: CopyOptions = {},
-): Promise<void> {
-  const chunks: string[] = [];
-  for (let i = 0; i < lines.length; i += 2000) chunks.push(lines.slice(i, i + 2000).join(''));
-  await copyChunksInto(client, table, columns, chunks, options);
-}
-
 interface CopyOptions {
   /** Into a table created in the same transaction: the rows are written frozen and their pages all-visible. */
   freeze?: boolean;
@@ -362,72 +349,65 @@ const COPY_COLUMNS = {
 } as const;
 
 /** The COPY lines of one case: the same columns `caseColumns` and `childRows` write one case at a time. */
-function caseLines(
-  gen: number,
-  s: CaseState,
-  out: Record<keyof typeof COPY_COLUMNS, string[]>,
-  stages: [string, string][],
-): void {
+function caseLines(gen: number, s: CaseState, out: CaseLines, stages: [string, string][]): void {
   const d = s.dims;
-  out.case_fact.push(
-    copyLine([
-      gen,
-      s.caseId,
-      d?.requesterOrg,
-      d?.principal,
-      d?.municipality,
-      d?.region,
-      d?.ageBand,
-      d?.trigger,
-      s.dischargeReadyAt,
-      s.identifiedAt,
-      s.consentedAt,
-      s.invitedAt,
-      s.heldAt,
-      s.establishedAt,
-      s.followedUpAt,
-      s.closedAt,
-      closedReason(s),
-      s.cancelledAt,
-      cancelledReason(s),
-      s.sharedAt,
-    ]),
-  );
-  out.case_state.push(copyLine([gen, s.caseId, JSON.stringify(s)]));
+  out.case_fact.line([
+    gen,
+    s.caseId,
+    d?.requesterOrg,
+    d?.principal,
+    d?.municipality,
+    d?.region,
+    d?.ageBand,
+    d?.trigger,
+    s.dischargeReadyAt,
+    s.identifiedAt,
+    s.consentedAt,
+    s.invitedAt,
+    s.heldAt,
+    s.establishedAt,
+    s.followedUpAt,
+    s.closedAt,
+    closedReason(s),
+    s.cancelledAt,
+    cancelledReason(s),
+    s.sharedAt,
+  ]);
+  out.case_state.line([gen, s.caseId, JSON.stringify(s)]);
   for (const [id, inv] of Object.entries(s.invitations))
-    out.invitation_fact.push(
-      copyLine([
-        gen,
-        id,
-        s.caseId,
-        inv.org,
-        principalOf(inv.org),
-        inv.kind,
-        inv.createdAt,
-        inv.respondedAt,
-        inv.response,
-        s.attendance[inv.org]?.attended,
-      ]),
-    );
+    out.invitation_fact.line([
+      gen,
+      id,
+      s.caseId,
+      inv.org,
+      principalOf(inv.org),
+      inv.kind,
+      inv.createdAt,
+      inv.respondedAt,
+      inv.response,
+      s.attendance[inv.org]?.attended,
+    ]);
   for (const [id, dev] of Object.entries(s.deviations))
-    out.deviation_fact.push(copyLine([gen, id, s.caseId, dev.org, dev.cause, dev.at]));
+    out.deviation_fact.line([gen, id, s.caseId, dev.org, dev.cause, dev.at]);
   for (const f of Object.values(s.followUps))
-    out.follow_up_fact.push(copyLine([gen, s.caseId, f.planId, f.due, f.onTime, f.at]));
-  for (const [id, r] of Object.entries(s.ratings))
-    out.rating_fact.push(copyLine([gen, id, s.caseId, r.rating, r.at]));
-  for (const row of stageFactRows(gen, s, stages)) out.stage_fact.push(copyLine(row));
+    out.follow_up_fact.line([gen, s.caseId, f.planId, f.due, f.onTime, f.at]);
+  for (const [id, r] of Object.entries(s.ratings)) out.rating_fact.line([gen, id, s.caseId, r.rating, r.at]);
+  for (const row of stageFactRows(gen, s, stages)) out.stage_fact.line(row);
 }
 
-function emptyLines(): Record<keyof typeof COPY_COLUMNS, string[]> {
+/** The COPY text of a batch of cases, per table. */
+type FactTable = (typeof FACT_TABLES)[number];
+type CaseLines = Record<FactTable, CopyBuffer>;
+
+function emptyLines(): CaseLines {
   return {
-    case_fact: [],
-    case_state: [],
-    invitation_fact: [],
-    deviation_fact: [],
-    follow_up_fact: [],
-    rating_fact: [],
-    stage_fact: [],
-    funnel_rollup: [],
+    case_fact: new CopyBuffer(),
+    case_state: new CopyBuffer(),
+    invitation_fact: new CopyBuffer(),
+    deviation_fact: new CopyBuffer(),
+    follow_up_fact: new CopyBuffer(),
+    rating_fact: new CopyBuffer(),
+    stage_fact: new CopyBuffer(),
   };
 }
 
@@ -552,7 +532,7 @@ async function countRollups(gen: number, states: Iterable<CaseState>): Promise<I
  * Which lane writes which per-case tables: with two, the case rows on one and the rows derived from them on the
  * other, so PostgreSQL works on both cores. A fresh load's transactions create each table on the lane that fills it.
  */
-function factLanes([first, second]: Lanes): [postgres.ReservedSql, readonly ProjectionTable[]][] {
+function factLanes([first, second]: Lanes): [postgres.ReservedSql, readonly FactTable[]][] {
   return second
     ? [
         [first, CASE_TABLES],
@@ -591,9 +571,11 @@ async function writeBulkOn(
     const size = batched;
     lines = emptyLines();
     batched = 0;
-    const copy = async (lane: postgres.ReservedSql, tables: readonly ProjectionTable[]) => {
+    const copy = async (lane: postgres.ReservedSql, tables: readonly FactTable[]) => {
       for (const table of tables)
-        await copyInto(lane, target.into(table), COPY_COLUMNS[table], batch[table], { freeze: target.fresh });
+        await copyChunksInto(lane, target.into(table), COPY_COLUMNS[table], batch[table].chunks(), {
+          freeze: target.fresh,
+        });
     };
     copying = Promise.all(factLanes(lanes).map(([lane, tables]) => copy(lane, tables))).then(() => {
       written += size;

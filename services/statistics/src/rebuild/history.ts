@@ -33,16 +33,16 @@ export function headerLookup(msg: JsMsg, decoder = new TextDecoder()): HeaderLoo
   if (block) {
     const text = decoder.decode(block);
     // The first line is the status line (NATS/1.0), then `name: value` lines.
-    let end = text.indexOf('\r\n');
-    while (end >= 0) {
-      const start = end + 2;
-      end = text.indexOf('\r\n', start);
-      const line = end < 0 ? text.slice(start) : text.slice(start, end);
-      const colon = line.indexOf(':');
-      if (colon > 0) {
-        const name = line.slice(0, colon);
-        if (!values.has(name)) values.set(name, line.slice(colon + 1).trim());
+    let start = text.indexOf('\r\n') + 2;
+    while (start > 1 && start < text.length) {
+      let end = text.indexOf('\r\n', start);
+      if (end < 0) end = text.length;
+      const colon = text.indexOf(':', start);
+      if (colon > start && colon < end) {
+        const name = text.slice(start, colon);
+        if (!values.has(name)) values.set(name, text.slice(colon + 1, end).trim());
       }
+      start = end + 2;
     }
   }
   return (name) => values.get(name) || undefined;
