@@ -1,6 +1,6 @@
 // The statistics view of one SIP case, folded from events alone. Every field keeps the earliest (or, for an
 // owner, the latest) value it has seen, so applying events in any order, or twice, gives the same state.
-import type { EventName, EventPayload } from '@samsyn/contracts';
+import type { EventName, EventPayload, StreamName } from '@samsyn/contracts';
 import { stockholmDate, weekStart } from './stockholm.ts';
 
 export type AgeBand = 'child' | 'adult' | 'older';
@@ -92,6 +92,9 @@ export const PROJECTED_EVENTS = [
   'ratingRecorded',
 ] as const satisfies readonly EventName[];
 export type ProjectedEvent = (typeof PROJECTED_EVENTS)[number];
+
+/** The streams those events are published on: what the live consumers follow and a rebuild reads. */
+export const PROJECTED_STREAMS: readonly StreamName[] = ['INVITATION', 'CONSENT', 'PLAN', 'STATISTICS'];
 
 export type AnyProjected = { [N in ProjectedEvent]: { name: N; data: EventPayload<N> } }[ProjectedEvent];
 

@@ -1,12 +1,9 @@
 // The durable consumers that keep the live projection current: one per stream statistics reads.
 import { type Bus, type BusLog, EventConsumer, type Handler, type Handlers } from '@samsyn/bus';
-import type { StreamName } from '@samsyn/contracts';
 import type { Db } from '@samsyn/db';
 import { inbox } from '../db/schema.ts';
-import { type AnyProjected, PROJECTED_EVENTS, type ProjectedEvent } from './case-state.ts';
+import { type AnyProjected, PROJECTED_EVENTS, PROJECTED_STREAMS, type ProjectedEvent } from './case-state.ts';
 import { applyLive } from './store.ts';
-
-export const PROJECTED_STREAMS: readonly StreamName[] = ['INVITATION', 'CONSENT', 'PLAN', 'STATISTICS'];
 
 export function projectionHandlers(): Handlers {
   const handlers: Handlers = {};

@@ -33,8 +33,14 @@ export const JOINED_TABLES = [
  * assumed 200 distinct cases and joined a million invitations to their cases by a million index probes (6.8 s,
  * against 1.3 s for the hash join it chose with them). The partitions' own statistics come with their load.
  */
-export async function analyzeParents(client: PgClient): Promise<void> {
-  await client.unsafe(`analyze ${JOINED_TABLES.map((t) => `statistics.${t} (gen, case_id)`).join(', ')}`);
+export async function analyzeParents(
+  client: PgClient,
+  /** One table per statement, all at once on the pool's connections (a rebuild, waiting on them) or in one. */
+  options: { parallel?: boolean } = {},
+): Promise<void> {
+  const targets = JOINED_TABLES.map((t) => `statistics.${t} (gen, case_id)`);
+  if (options.parallel) await Promise.all(targets.map((target) => client.unsafe(`analyze ${target}`)));
+  else await client.unsafe(`analyze ${targets.join(', ')}`);
 }
 
 /** Every per-generation table: the case rows, the rows derived from them, and the rollups. */

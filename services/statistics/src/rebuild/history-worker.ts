@@ -3,7 +3,8 @@
 // hands their bodies to the main thread in batches, in stream order, while the main thread parses, validates and
 // folds them.
 import { parentPort, workerData } from 'node:worker_threads';
-import { Bus, type BusLog } from '@samsyn/bus';
+// Only the connection, not the package's consumers, outbox and tables: the thread loads in a fraction of the time.
+import { Bus, type BusLog } from '@samsyn/bus/bus';
 import type { StreamName } from '@samsyn/contracts';
 import type { ProjectedEvent } from '../projection/case-state.ts';
 import { eventName, readRange } from './history.ts';

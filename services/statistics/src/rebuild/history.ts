@@ -3,8 +3,12 @@
 import type { Bus } from '@samsyn/bus';
 import { events, fromHeaders, type HeaderLookup, type StreamName } from '@samsyn/contracts';
 import { DeliverPolicy, type JsMsg } from 'nats';
-import { type AnyProjected, PROJECTED_EVENTS, type ProjectedEvent } from '../projection/case-state.ts';
-import { PROJECTED_STREAMS } from '../projection/consumers.ts';
+import {
+  type AnyProjected,
+  PROJECTED_EVENTS,
+  PROJECTED_STREAMS,
+  type ProjectedEvent,
+} from '../projection/case-state.ts';
 
 const NAME_OF = new Map<string, ProjectedEvent>(
   PROJECTED_EVENTS.map((name) => [events[name].type, name] as const),

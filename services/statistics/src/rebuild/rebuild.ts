@@ -4,8 +4,13 @@ import { getHeapStatistics } from 'node:v8';
 import type { Bus } from '@samsyn/bus';
 import type { Db } from '@samsyn/db';
 import { sql } from 'drizzle-orm';
-import { type AnyProjected, applyEvent, type CaseState, emptyCase } from '../projection/case-state.ts';
-import { PROJECTED_STREAMS } from '../projection/consumers.ts';
+import {
+  type AnyProjected,
+  applyEvent,
+  type CaseState,
+  emptyCase,
+  PROJECTED_STREAMS,
+} from '../projection/case-state.ts';
 import { analyzeParents, dropPartitions } from '../projection/partition.ts';
 import { applyToGeneration, clientOf, loadGeneration, SWAP_LOCK } from '../projection/store.ts';
 import { decode, lastSequences, readRange } from './history.ts';
@@ -193,7 +198,7 @@ async function buildGeneration(
       },
     );
     // The parents' statistics cover the new partitions before the first query plans against them.
-    await analyzeParents(clientOf(db));
+    await analyzeParents(clientOf(db), { parallel: true });
     const writeMs = performance.now() - started - readMs;
     const indexMs = performance.now() - (indexingAt ?? performance.now());
     await options.beforeSwap?.();

@@ -3,8 +3,7 @@ import type { Bus } from '@samsyn/bus';
 import type { Database } from '@samsyn/db';
 import { eventually } from '@samsyn/testkit';
 import { sql } from 'drizzle-orm';
-import { PROJECTED_EVENTS } from '../../src/projection/case-state.ts';
-import { PROJECTED_STREAMS } from '../../src/projection/consumers.ts';
+import { PROJECTED_EVENTS, PROJECTED_STREAMS } from '../../src/projection/case-state.ts';
 import type { Published } from './scenario.ts';
 
 export function projected(list: Published[]): number {
