@@ -29,27 +29,42 @@ export function rawHeaderBlock(msg: JsMsg): Uint8Array | null | undefined {
   return hdr > -1 ? data.subarray(0, hdr) : null;
 }
 
-/** Looks up headers the way `msg.headers.get` does (exact name, first value), from one pass over the block. */
+/** `\r\n<name>:`, what starts the line of a header, per name looked up. */
+const NEEDLES = new Map<string, string>();
+
+/**
+ * Looks up headers the way `msg.headers.get` does (exact name, first value), by searching the block's text for the
+ * line of each name asked for: a map of every header line cost more than the rest of the envelope check.
+ */
 export function headerLookup(msg: JsMsg, decoder = new TextDecoder()): HeaderLookup {
   const block = rawHeaderBlock(msg);
   if (block === undefined) return (name) => msg.headers?.get(name) || undefined;
-  const values = new Map<string, string>();
-  if (block) {
-    const text = decoder.decode(block);
-    // The first line is the status line (NATS/1.0), then `name: value` lines.
-    let start = text.indexOf('\r\n') + 2;
-    while (start > 1 && start < text.length) {
-      let end = text.indexOf('\r\n', start);
-      if (end < 0) end = text.length;
-      const colon = text.indexOf(':', start);
-      if (colon > start && colon < end) {
-        const name = text.slice(start, colon);
-        if (!values.has(name)) values.set(name, text.slice(colon + 1, end).trim());
-      }
-      start = end + 2;
+  if (block === null) return () => undefined;
+  // The first line is the status line (NATS/1.0), then `name: value` lines, each after a CRLF.
+  const text = decoder.decode(block);
+  // The envelope check asks for most names twice: answers kept per message, by name (the same string constants).
+  const asked: string[] = [];
+  const answers: (string | undefined)[] = [];
+  return (name) => {
+    for (let i = 0; i < asked.length; i++) if (asked[i] === name) return answers[i];
+    const value = find(name);
+    asked.push(name);
+    answers.push(value);
+    return value;
+  };
+
+  function find(name: string): string | undefined {
+    let needle = NEEDLES.get(name);
+    if (needle === undefined) {
+      needle = `\r\n${name}:`;
+      if (NEEDLES.size < 1000) NEEDLES.set(name, needle);
     }
+    const at = text.indexOf(needle);
+    if (at < 0) return undefined;
+    const start = at + needle.length;
+    const end = text.indexOf('\r\n', start);
+    return (end < 0 ? text.slice(start) : text.slice(start, end)).trim() || undefined;
   }
-  return (name) => values.get(name) || undefined;
 }
 
 /** The statistics event in one stream message, or undefined for events statistics does not read or cannot parse. */
