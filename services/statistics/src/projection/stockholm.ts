@@ -14,37 +14,54 @@ const HOUR = 3_600_000;
 const byHour = new Map<number, string>();
 
 /**
- * The same per UTC hour written out (`2026-01-31T23`), for instants in UTC (`…Z`), the way events carry them: a
- * lookup by the text's first 13 characters skips parsing the date, which took most of the time of a cached answer.
+ * The same per UTC hour written out (`2026-01-31T23`), for instants in UTC (`…Z`), the way events carry them, keyed
+ * by the hour's digits read as one number: a lookup that skips parsing the date (most of the time of a cached answer)
+ * and hashing a string.
  */
-const byHourText = new Map<string, string>();
+const byHourText = new Map<number, string>();
 
 /** The Stockholm calendar date (YYYY-MM-DD) of an instant: 2026-01-31T23:30Z is 2026-02-01. */
 export function stockholmDate(instant: string | Date): string {
-  if (typeof instant === 'string' && isUtcText(instant)) {
-    const hour = instant.slice(0, 13);
-    let date = byHourText.get(hour);
-    if (date === undefined) {
-      date = dateOf(Date.parse(instant));
-      if (byHourText.size > 200_000) byHourText.clear();
-      byHourText.set(hour, date);
+  if (typeof instant === 'string') {
+    const hour = utcHourDigits(instant);
+    if (hour >= 0) {
+      let date = byHourText.get(hour);
+      if (date === undefined) {
+        date = dateOf(Date.parse(instant));
+        if (byHourText.size > 200_000) byHourText.clear();
+        byHourText.set(hour, date);
+      }
+      return date;
     }
-    return date;
   }
   return dateOf(typeof instant === 'string' ? Date.parse(instant) : instant.getTime());
 }
 
-/** `YYYY-MM-DDTHH:…Z`: an instant in UTC whose first 13 characters name its hour. */
-function isUtcText(s: string): boolean {
-  return (
-    s.length >= 17 &&
-    s.charCodeAt(s.length - 1) === 90 /* Z */ &&
-    s.charCodeAt(4) === 45 /* - */ &&
-    s.charCodeAt(7) === 45 &&
-    s.charCodeAt(10) === 84 /* T */ &&
-    s.charCodeAt(13) === 58 /* : */
-  );
+/**
+ * For `YYYY-MM-DDTHH:…Z` (an instant in UTC whose first 13 characters name its hour), the number YYYYMMDDHH;
+ * otherwise -1.
+ */
+function utcHourDigits(s: string): number {
+  if (
+    s.length < 17 ||
+    s.charCodeAt(s.length - 1) !== 90 /* Z */ ||
+    s.charCodeAt(4) !== 45 /* - */ ||
+    s.charCodeAt(7) !== 45 ||
+    s.charCodeAt(10) !== 84 /* T */ ||
+    s.charCodeAt(13) !== 58 /* : */
+  )
+    return -1;
+  let n = 0;
+  for (const i of HOUR_DIGITS) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
+
+/** Where the digits of year, month, day and hour are in `YYYY-MM-DDTHH`. */
+const HOUR_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12] as const;
 
 function dateOf(ms: number): string {
   const hour = Math.floor(ms / HOUR);
