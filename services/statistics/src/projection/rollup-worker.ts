@@ -6,7 +6,8 @@ import { copyValue } from './copy-text.ts';
 import { RollupCounter } from './rollup-counter.ts';
 
 export type RollupRequest =
-  | { type: 'cases'; cases: { dims: CaseDims; stages: [string, string][] }[] }
+  /** `json`: the cases' `CaseCells` as JSON. */
+  | { type: 'cases'; json: string }
   | { type: 'finish'; gen: number }
   | { type: 'more'; chunks: number };
 
@@ -24,7 +25,8 @@ let text: Iterator<Buffer> | undefined;
 port.on('message', (request: RollupRequest) => {
   try {
     if (request.type === 'cases') {
-      for (const c of request.cases) counter.addCase(c.dims, c.stages);
+      const cases = JSON.parse(request.json) as { dims: CaseDims; stages: [string, string][] }[];
+      for (const c of cases) counter.addCase(c.dims, c.stages);
     } else if (request.type === 'finish') {
       text = counter.copyChunkStream(request.gen, copyValue);
       port.postMessage({ type: 'counted', cells: counter.size } satisfies RollupReply);
