@@ -5,8 +5,8 @@ import type { CaseDims } from './case-state.ts';
 import { copyValue } from './copy-text.ts';
 import { RollupCounter } from './rollup-counter.ts';
 
+/** `cases`: a batch of cases' `CaseCells` as JSON text. */
 export type RollupRequest =
-  /** `json`: the cases' `CaseCells` as JSON. */
   | { type: 'cases'; json: string }
   | { type: 'finish'; gen: number }
   | { type: 'more'; chunks: number };
