@@ -45,10 +45,15 @@ export interface Latency {
   max: number;
 }
 
+/** Rebuilds timed one after the other: the first in a process also compiles the code it runs. */
+const REBUILD_RUNS = 3;
+
 export interface StatisticsBenchResult {
   cases: number;
   history: { cases: number; events: number; publishPerSecond: number };
   rebuild: {
+    /** Every rebuild's time, in order; the figures below are the median one's. */
+    runsSeconds: number[];
     eventsRead: number;
     readEventsPerSecond: number;
     /** Events per second of CPU time the rebuild process got: what one free core would do. */
@@ -223,9 +228,19 @@ export async function runStatisticsBench(o: StatisticsBenchOptions): Promise<Sta
     const t0 = performance.now();
     await publishAll(bus, history);
     const publishSeconds = (performance.now() - t0) / 1000;
-    o.log(`statistics: rebuilding from the history…`);
-    const result = await rebuild({ db: database.db, bus });
+    // The rebuild reads the history from JetStream; this process need not hold it meanwhile.
+    const historyEvents = history.length;
+    history.length = 0;
+    // A few rebuilds of the same history (each a new generation, the same numbers): the first in a process pays for
+    // compiling its code, as the command does; the median is what is reported, every run is listed.
+    o.log(`statistics: rebuilding from the history, ${REBUILD_RUNS} times…`);
+    const runs: Awaited<ReturnType<typeof rebuild>>[] = [];
+    for (let i = 0; i < REBUILD_RUNS; i++) runs.push(await rebuild({ db: database.db, bus }));
+    const result = [...runs].sort((a, b) => a.totalMs - b.totalMs)[
+      Math.floor(REBUILD_RUNS / 2)
+    ] as (typeof runs)[0];
     const rebuildResult = {
+      runsSeconds: runs.map((r) => Math.round(r.totalMs / 100) / 10),
       eventsRead: result.read,
       readEventsPerSecond: Math.round(result.read / (result.readMs / 1000)),
       readEventsPerCpuSecond: Math.round(result.read / (result.readCpuMs / 1000)),
@@ -329,7 +344,7 @@ export async function runStatisticsBench(o: StatisticsBenchOptions): Promise<Sta
     const worstFunnel = Math.max(...Object.values(funnelResults).map((r) => r.p99));
     const rows = [
       `| (d) statistics rebuild from JetStream, ${fmt(result.read)} events: read, validate, fold | ${fmt(rebuildResult.readEventsPerSecond)} events/s (${fmt(rebuildResult.readEventsPerCpuSecond)} per CPU-second) | | | | | ≥ 50,000 events/s | ${verdict(rebuildResult.readEventsPerSecond >= 50_000)} |`,
-      `| (d) statistics rebuild end to end (read, fold, bulk write of ${fmt(result.cases)} cases, swap) | ${fmt(rebuildResult.endToEndEventsPerSecond)} events/s (${rebuildResult.totalSeconds} s; write ${rebuildResult.writeSeconds} s) | | | | | ≥ 50,000 events/s | ${verdict(rebuildResult.endToEndEventsPerSecond >= 50_000)} |`,
+      `| (d) statistics rebuild end to end (read, fold, bulk write of ${fmt(result.cases)} cases, swap) | ${fmt(rebuildResult.endToEndEventsPerSecond)} events/s (median of ${REBUILD_RUNS} rebuilds: ${rebuildResult.totalSeconds} s, write ${rebuildResult.writeSeconds} s; runs ${rebuildResult.runsSeconds.join(', ')} s) | | | | | ≥ 50,000 events/s | ${verdict(rebuildResult.endToEndEventsPerSecond >= 50_000)} |`,
       ...Object.entries(funnelResults).map(
         ([kind, r]) =>
           `| (d) funnel over ${fmt(totalCases)} cases: ${kind} (${r.source}) | ${r.n} queries | ${r.p50} ms | ${r.p95} ms | ${r.p99} ms | | ≤ 50 ms | ${verdict(r.p99 <= 50)} |`,
@@ -345,8 +360,8 @@ export async function runStatisticsBench(o: StatisticsBenchOptions): Promise<Sta
       cases: totalCases,
       history: {
         cases: o.historyCases,
-        events: history.length,
-        publishPerSecond: Math.round(history.length / publishSeconds),
+        events: historyEvents,
+        publishPerSecond: Math.round(historyEvents / publishSeconds),
       },
       rebuild: rebuildResult,
       loadAverage: { start: Math.round(loadStart * 10) / 10, end: Math.round((loadavg()[0] ?? 0) * 10) / 10 },
