@@ -28,11 +28,10 @@ export class CopyBuffer {
   private readonly done: Buffer[] = [];
   private buffer: Buffer;
   private at = 0;
-  /** Lines written. */
-  lines = 0;
 
+  /** `chunkSize`: the bytes of each buffer, allocated when the first line needs one. */
   constructor(private readonly chunkSize = 256 * 1024) {
-    this.buffer = Buffer.allocUnsafe(chunkSize);
+    this.buffer = Buffer.alloc(0);
   }
 
   line(values: CopyField[]): void {
@@ -44,15 +43,16 @@ export class CopyBuffer {
       this.at = 0;
     }
     this.at += this.buffer.write(text, this.at, 'utf8');
-    this.lines += 1;
   }
 
   /** The text written, in chunks of whole lines; the buffer is empty afterwards. */
   chunks(): Buffer[] {
-    if (this.at > 0) this.done.push(this.buffer.subarray(0, this.at));
-    this.buffer = this.at > 0 ? Buffer.allocUnsafe(this.chunkSize) : this.buffer;
+    if (this.at > 0) {
+      this.done.push(this.buffer.subarray(0, this.at));
+      // The next line allocates a buffer of its own, if there is one.
+      this.buffer = Buffer.alloc(0);
+    }
     this.at = 0;
-    this.lines = 0;
     return this.done.splice(0);
   }
 }

@@ -236,8 +236,6 @@ export function clientOf(db: Db): postgres.Sql {
   return client;
 }
 
-/** One value in COPY text format: \N for null; backslash, tab, newline and carriage return escaped. */
-
 interface CopyOptions {
   /** Into a table created in the same transaction: the rows are written frozen and their pages all-visible. */
   freeze?: boolean;
