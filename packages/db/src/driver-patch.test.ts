@@ -32,4 +32,16 @@ describe('the installed postgres.js driver', () => {
       expect(reset).toBeLessThan(closed.indexOf('socket = null'));
     },
   );
+
+  it.each(['src/connection.js', 'cjs/src/connection.js'])(
+    'sends a COPY chunk without copying it into a new buffer (%s; test/copy-chunks.int.test.ts checks what arrives)',
+    (file) => {
+      const source = readFileSync(join(root, file), 'utf8');
+      const start = source.indexOf('function CopyInResponse() {');
+      const copyIn = source.slice(start, source.indexOf('function CopyOutResponse() {'));
+      expect(start).toBeGreaterThan(0);
+      expect(copyIn).toContain('socket.write(chunk, callback)');
+      expect(copyIn).not.toContain('raw(chunk)');
+    },
+  );
 });

@@ -18,7 +18,7 @@ import {
   rollupRowDelta,
   stageDays,
 } from './case-state.ts';
-import { CopyBuffer, copyValue } from './copy-text.ts';
+import { BufferPool, CopyBuffer, copyValue } from './copy-text.ts';
 import {
   CASE_TABLES,
   createLoadTables,
@@ -397,15 +397,15 @@ function caseLines(gen: number, s: CaseState, out: CaseLines, stages: [string, s
 type FactTable = (typeof FACT_TABLES)[number];
 type CaseLines = Record<FactTable, CopyBuffer>;
 
-function emptyLines(): CaseLines {
+function emptyLines(pool: BufferPool): CaseLines {
   return {
-    case_fact: new CopyBuffer(),
-    case_state: new CopyBuffer(),
-    invitation_fact: new CopyBuffer(),
-    deviation_fact: new CopyBuffer(),
-    follow_up_fact: new CopyBuffer(),
-    rating_fact: new CopyBuffer(),
-    stage_fact: new CopyBuffer(),
+    case_fact: new CopyBuffer(pool),
+    case_state: new CopyBuffer(pool),
+    invitation_fact: new CopyBuffer(pool),
+    deviation_fact: new CopyBuffer(pool),
+    follow_up_fact: new CopyBuffer(pool),
+    rating_fact: new CopyBuffer(pool),
+    stage_fact: new CopyBuffer(pool),
   };
 }
 
@@ -558,7 +558,9 @@ async function writeBulkOn(
   onProgress?: (written: number) => void,
 ): Promise<number> {
   const rollup = new RollupCounter();
-  let lines = emptyLines();
+  // The batch being formatted and the one being copied share these buffers: at most two batches' worth.
+  const pool = new BufferPool();
+  let lines = emptyLines(pool);
   let batched = 0;
   let written = 0;
   // One batch is copied while the next is folded: PostgreSQL and this process work at the same time.
@@ -567,13 +569,16 @@ async function writeBulkOn(
     await copying;
     const batch = lines;
     const size = batched;
-    lines = emptyLines();
+    lines = emptyLines(pool);
     batched = 0;
     const copy = async (lane: postgres.ReservedSql, tables: readonly FactTable[]) => {
-      for (const table of tables)
+      for (const table of tables) {
         await copyChunksInto(lane, target.into(table), COPY_COLUMNS[table], batch[table].chunks(), {
           freeze: target.fresh,
         });
+        // The server has all of it: the next batch may write into the same memory.
+        batch[table].release();
+      }
     };
     copying = Promise.all(factLanes(lanes).map(([lane, tables]) => copy(lane, tables))).then(() => {
       written += size;
