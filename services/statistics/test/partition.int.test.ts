@@ -499,6 +499,32 @@ describe('a generation being built', () => {
     }
   });
 
+  it("gives every table of a rebuilt generation its parent's indexes, its keys as constraints the parent's use", async () => {
+    const client = postgres(databaseUrl(), { max: 1, onnotice: () => {} });
+    try {
+      const { generation } = await rebuild({ db: h.database.db, bus: h.bus });
+      for (const table of PROJECTION_TABLES) {
+        const partition = `${table}_g${generation}`;
+        const count = async (name: string) => {
+          const [row] = await client<{ n: number }[]>`
+            select count(*)::int as n from pg_indexes where schemaname = 'statistics' and tablename = ${name}`;
+          return row?.n;
+        };
+        expect(await count(partition), partition).toBe(await count(table));
+        // The key is a constraint of the partition, and its index is the one the parent's key is made of: the
+        // attach built no index of its own, and the live upserts find their conflicts through it.
+        const keys = await client<{ conname: string; attachedToParent: boolean }[]>`
+          select c.conname, exists (select 1 from pg_inherits i join pg_constraint pc on pc.conindid = i.inhparent
+            where i.inhrelid = c.conindid and pc.conrelid = ${`statistics.${table}`}::regclass and pc.contype = 'p')
+            as "attachedToParent"
+          from pg_constraint c where c.conrelid = ${`statistics.${partition}`}::regclass and c.contype = 'p'`;
+        expect(keys, partition).toEqual([{ conname: `${partition}_pkey`, attachedToParent: true }]);
+      }
+    } finally {
+      await client.end({ timeout: 1 });
+    }
+  });
+
   it('retires the old generation by dropping its partitions at the next rebuild', async () => {
     const before = await stats();
     const client = postgres(databaseUrl(), { max: 1, onnotice: () => {} });

@@ -75,24 +75,45 @@ export async function createLoadTables(
     );
 }
 
-/** The statements that give each loaded table its parent's primary key and indexes, each to run on its own. */
-async function indexStatements(client: PgClient, gen: number): Promise<Map<ProjectionTable, string[]>> {
+/**
+ * The statements that give a loaded table its parent's keys and indexes: `builds`, which may run at the same time on
+ * different connections (each takes a lock that lets the others go on), and `keys`, which make the unique indexes
+ * built for the keys into the key constraints and must run after them, alone (a brief exclusive lock).
+ */
+interface TableStatements {
+  builds: string[];
+  keys: string[];
+}
+
+async function indexStatements(
+  client: PgClient,
+  gen: number,
+): Promise<Map<ProjectionTable, TableStatements>> {
   const rows = await client<{ table: ProjectionTable; condef: string | null; indexdef: string }[]>`
     select t.relname as table, pg_get_constraintdef(c.oid) as condef, pg_get_indexdef(i.indexrelid) as indexdef
     from pg_index i join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace
     left join pg_constraint c on c.conindid = i.indexrelid and c.contype in ('p', 'u')
     where n.nspname = 'statistics' and t.relname = any(${[...PROJECTION_TABLES]}::text[])
     order by t.relname, c.contype nulls last, i.indexrelid`;
-  const out = new Map<ProjectionTable, string[]>(PROJECTION_TABLES.map((t) => [t, []]));
+  const out = new Map<ProjectionTable, TableStatements>(
+    PROJECTION_TABLES.map((t) => [t, { builds: [], keys: [] }]),
+  );
   for (const { table, condef, indexdef } of rows) {
     const target = partitionOf(table, gen);
-    // A key must be a constraint on the partition too, or the attach builds another index for it.
-    if (condef) out.get(table)?.push(`alter table ${target} add ${condef}`);
-    else {
-      const using = indexdef.indexOf(' USING ');
-      if (using < 0) throw new Error(`unexpected index definition on statistics.${table}: ${indexdef}`);
-      out.get(table)?.push(`create index on ${target}${indexdef.slice(using)}`);
-    }
+    const statements = out.get(table);
+    const using = indexdef.indexOf(' USING ');
+    if (!statements || using < 0)
+      throw new Error(`unexpected index definition on statistics.${table}: ${indexdef}`);
+    if (condef) {
+      // A key must be a constraint on the partition too, or the attach builds another index for it. Built as a
+      // unique index first: ADD PRIMARY KEY would lock the table against the other lanes' index builds throughout.
+      const primary = condef.startsWith('PRIMARY KEY');
+      const name = `${table}_g${checkedGeneration(gen)}_${primary ? 'pkey' : `key${statements.keys.length}`}`;
+      statements.builds.push(`create unique index ${name} on ${target}${indexdef.slice(using)}`);
+      statements.keys.push(
+        `alter table ${target} add constraint ${name} ${primary ? 'primary key' : 'unique'} using index ${name}`,
+      );
+    } else statements.builds.push(`create index on ${target}${indexdef.slice(using)}`);
   }
   return out;
 }
@@ -122,8 +143,10 @@ interface Task {
 
 /**
  * Finishes a loaded generation on every lane at once: runs each fill as soon as it is ready, builds every key and
- * index (largest tables first, a table's only after its fills), vacuums and analyzes each table, then attaches
- * them. Attaching takes a lock that lets the live service go on reading and writing.
+ * index (largest tables first, a table's only after its fills; a table's indexes on several lanes at once), then per
+ * table, once its builds are done, makes its keys constraints and vacuums and analyzes it; then attaches the tables.
+ * No lane waits for another's lock: a statement that would conflict with one running is not started. Attaching takes
+ * a lock that lets the live service go on reading and writing.
  */
 export async function indexAndAttach(
   lanes: readonly postgres.ReservedSql[],
@@ -135,6 +158,8 @@ export async function indexAndAttach(
   const memory = options.maintenanceWorkMem ?? '256MB';
   if (!/^\d+\s*(kB|MB|GB)$/.test(memory)) throw new Error(`not a memory size: ${memory}`);
   const tasks: Task[] = [];
+  // Settles (rejected) when a lane fails, so lanes waiting for a task to become ready stop too.
+  const failed = deferred();
   const filled = new Map<ProjectionTable, { done: () => boolean; promise: Promise<void> }[]>();
   for (const fill of options.fill ?? []) {
     let ready = false;
@@ -164,19 +189,32 @@ export async function indexAndAttach(
   const statements = await indexStatements(first, gen);
   for (const table of [...order, ...PROJECTION_TABLES.filter((t) => !order.includes(t))]) {
     const fills = filled.get(table) ?? [];
+    const filledIn = () => fills.every((f) => f.done());
+    const fillsDone = Promise.all(fills.map((f) => f.promise));
+    const { builds, keys } = statements.get(table) ?? { builds: [], keys: [] };
+    let building = builds.length;
+    const built = deferred();
+    if (building === 0) built.resolve();
+    for (const statement of builds)
+      tasks.push({
+        isReady: filledIn,
+        readiness: fillsDone,
+        run: async (lane) => {
+          await lane.unsafe(statement);
+          if (--building === 0) built.resolve();
+        },
+      });
     // After the indexes: statistics for the planner (an unanalyzed partition is planned as if nearly empty) and
     // the visibility map, without which the funnel's index-only scans read the table too.
     const columns = ANALYZED_COLUMNS[table];
     const analyzed = `${partitionOf(table, gen)}${columns ? ` (${columns.join(', ')})` : ''}`;
-    const statementsOf = [...(statements.get(table) ?? []), `vacuum (analyze) ${analyzed}`];
-    for (const statement of statementsOf)
-      tasks.push({
-        isReady: () => fills.every((f) => f.done()),
-        readiness: Promise.all(fills.map((f) => f.promise)),
-        run: async (lane) => {
-          await lane.unsafe(statement);
-        },
-      });
+    tasks.push({
+      isReady: () => filledIn() && built.done(),
+      readiness: Promise.all([fillsDone, built.promise]),
+      run: async (lane) => {
+        for (const statement of [...keys, `vacuum (analyze) ${analyzed}`]) await lane.unsafe(statement);
+      },
+    });
   }
   const outcomes = await Promise.allSettled(
     lanes.map(async (lane) => {
@@ -185,7 +223,7 @@ export async function indexAndAttach(
         while (tasks.length > 0) {
           const next = tasks.findIndex((t) => t.isReady());
           if (next < 0) {
-            await Promise.race(tasks.map((t) => t.readiness));
+            await Promise.race([failed.promise, ...tasks.map((t) => t.readiness)]);
             continue;
           }
           const [task] = tasks.splice(next, 1);
@@ -194,6 +232,7 @@ export async function indexAndAttach(
       } catch (err) {
         // The other lanes stop after their current statement; the caller drops the generation.
         tasks.length = 0;
+        failed.reject(err);
         throw err;
       } finally {
         await lane.unsafe('reset maintenance_work_mem');
