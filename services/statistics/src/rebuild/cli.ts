@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     namespace: config.NATS_NAMESPACE,
     log,
   });
+  let restart: { flags: string[]; events: number } | undefined;
   try {
     await migrate(database, {
       schema: 'statistics',
@@ -42,10 +43,10 @@ async function main(): Promise<void> {
     });
     const events = [...(await lastSequences(bus)).values()].reduce((a, b) => a + b, 0);
     const flags = restartFlags(events);
+    // Decided before anything is read or written; the connections close first.
     if (flags) {
-      await bus.close();
-      await database.close();
-      return restartWith(flags, events);
+      restart = { flags, events };
+      return;
     }
     const started = performance.now();
     let last = 0;
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
   } finally {
     await bus.close();
     await database.close();
+    if (restart) restartWith(restart.flags, restart.events);
   }
 }
 
