@@ -433,6 +433,27 @@ describe('a generation being built', () => {
     });
   });
 
+  it('fails whole when writing the rows it derives fails, with that error and nothing attached', async () => {
+    const gen = 9_004;
+    await withLoadTables(gen, async (client, lanes) => {
+      const fill = {
+        table: 'funnel_rollup' as const,
+        ready: Promise.resolve(),
+        run: async () => {
+          // While the other lane builds the case tables' indexes.
+          await new Promise((r) => setTimeout(r, 20));
+          throw new Error('rollup COPY: connection reset');
+        },
+      };
+      await expect(indexAndAttach(lanes, gen, { fill: [fill] })).rejects.toThrow(
+        'rollup COPY: connection reset',
+      );
+      expect((await partitionsOf(client, gen)).some((t) => t.attached)).toBe(false);
+      await dropPartitions(client, gen);
+      expect(await partitionsOf(client, gen)).toEqual([]);
+    });
+  });
+
   it('whose rows cannot be COPYed leaves no table behind and frees its connections', async () => {
     const gen = 9_003;
     const good = applyEvent(emptyCase(CASE), {

@@ -191,6 +191,8 @@ export async function indexAndAttach(
     const fills = filled.get(table) ?? [];
     const filledIn = () => fills.every((f) => f.done());
     const fillsDone = Promise.all(fills.map((f) => f.promise));
+    // A failed fill fails the lane that ran it; these wait on it too, and must not count as unhandled meanwhile.
+    fillsDone.catch(() => {});
     const { builds, keys } = statements.get(table) ?? { builds: [], keys: [] };
     let building = builds.length;
     const built = deferred();
@@ -208,9 +210,11 @@ export async function indexAndAttach(
     // the visibility map, without which the funnel's index-only scans read the table too.
     const columns = ANALYZED_COLUMNS[table];
     const analyzed = `${partitionOf(table, gen)}${columns ? ` (${columns.join(', ')})` : ''}`;
+    const finishable = Promise.all([fillsDone, built.promise]);
+    finishable.catch(() => {});
     tasks.push({
       isReady: () => filledIn() && built.done(),
-      readiness: Promise.all([fillsDone, built.promise]),
+      readiness: finishable,
       run: async (lane) => {
         for (const statement of [...keys, `vacuum (analyze) ${analyzed}`]) await lane.unsafe(statement);
       },
