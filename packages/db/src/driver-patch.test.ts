@@ -42,6 +42,9 @@ describe('the installed postgres.js driver', () => {
       expect(start).toBeGreaterThan(0);
       expect(copyIn).toContain('socket.write(chunk, callback)');
       expect(copyIn).not.toContain('raw(chunk)');
+      // A socket closed meanwhile fails the write through its callback instead of throwing.
+      expect(copyIn.indexOf('if (!socket)')).toBeGreaterThan(0);
+      expect(copyIn.indexOf('if (!socket)')).toBeLessThan(copyIn.indexOf('socket.cork()'));
     },
   );
 });
