@@ -484,6 +484,11 @@ describe('a generation being built', () => {
       sql.raw(`select count(*)::int as n from statistics.case_state_g${gen}`),
     )) as unknown as { n: number }[];
     expect(row?.n).toBe(1);
+    // The folded state, written apart from the case rows (while the indexes are built), is the one folded.
+    const [stored] = (await h.database.db.execute(
+      sql.raw(`select case_id, state from statistics.case_state_g${gen}`),
+    )) as unknown as { case_id: string; state: unknown }[];
+    expect(stored).toEqual({ case_id: CASE, state: JSON.parse(JSON.stringify(good)) });
     const cells = async (g: number) =>
       (await h.database.db.execute(
         sql.raw(`select grain, scope, period::text, key, parent, age_band, trigger, reason, identified, consented,

@@ -347,7 +347,14 @@ const COPY_COLUMNS = {
 } as const;
 
 /** The COPY lines of one case: the same columns `caseColumns` and `childRows` write one case at a time. */
-function caseLines(gen: number, s: CaseState, out: CaseLines, stages: [string, string][]): void {
+function caseLines(
+  gen: number,
+  s: CaseState,
+  out: CaseLines,
+  stages: [string, string][],
+  /** False when the folded states are written apart (a fresh load's state fill). */
+  withState = true,
+): void {
   const d = s.dims;
   out.case_fact.line([
     gen,
@@ -371,7 +378,7 @@ function caseLines(gen: number, s: CaseState, out: CaseLines, stages: [string, s
     cancelledReason(s),
     s.sharedAt,
   ]);
-  out.case_state.line([gen, s.caseId, JSON.stringify(s)]);
+  if (withState) out.case_state.line([gen, s.caseId, JSON.stringify(s)]);
   for (const [id, inv] of Object.entries(s.invitations))
     out.invitation_fact.line([
       gen,
@@ -446,7 +453,10 @@ export async function writeBulk(
 export async function loadGeneration(
   db: Db,
   gen: number,
-  /** Iterated once to write the cases (and once more to count the rollups, should the worker thread fail). */
+  /**
+   * Iterated twice, to write the case rows and then the folded states (and once more to count the rollups, should the
+   * worker thread fail).
+   */
   states: Iterable<CaseState>,
   progress: { written?: (written: number) => void; indexing?: () => void } = {},
   /** `rollupThread: false` counts the rollups on this thread (the fallback when the worker thread fails). */
@@ -457,7 +467,7 @@ export async function loadGeneration(
     // if that thread cannot start or fails, they are counted here afterwards from the states (the same cells).
     const thread = options.rollupThread === false ? undefined : startRollupThread();
     try {
-      const written = await inLoadTransactions(gen, factLanes(lanes), () =>
+      const written = await inLoadTransactions(gen, freshLanes(lanes), () =>
         writeBulkOn(
           lanes,
           gen,
@@ -478,6 +488,15 @@ export async function loadGeneration(
         gen,
         {
           fill: [
+            // The folded states (1.2 kB of JSON a case, the largest COPY) are written while the other tables'
+            // indexes are built: the cores had this process idle and PostgreSQL busy there, the other way round
+            // while the case rows were COPYed.
+            {
+              table: 'case_state',
+              ready: Promise.resolve(),
+              run: (lane) =>
+                inLoadTransactions(gen, [[lane, ['case_state']]], () => copyStates(lane, gen, states)),
+            },
             {
               table: 'funnel_rollup',
               ready: rollupLines,
@@ -528,7 +547,7 @@ async function countRollups(gen: number, states: Iterable<CaseState>): Promise<I
 
 /**
  * Which lane writes which per-case tables: with two, the case rows on one and the rows derived from them on the
- * other, so PostgreSQL works on both cores. A fresh load's transactions create each table on the lane that fills it.
+ * other, so PostgreSQL works on both cores (a fresh load splits them otherwise, see freshLanes).
  */
 function factLanes([first, second]: Lanes): [postgres.ReservedSql, readonly FactTable[]][] {
   return second
@@ -537,6 +556,45 @@ function factLanes([first, second]: Lanes): [postgres.ReservedSql, readonly Fact
         [second, DERIVED_TABLES],
       ]
     : [[first, FACT_TABLES]];
+}
+
+/** A fresh load's lanes for the case rows and the rows derived from them: the folded states are a fill of their own. */
+function freshLanes([first, second]: Lanes): [postgres.ReservedSql, readonly FactTable[]][] {
+  return second
+    ? [
+        [first, ['case_fact', 'stage_fact']],
+        [second, ['invitation_fact', 'deviation_fact', 'follow_up_fact', 'rating_fact']],
+      ]
+    : [[first, FACT_TABLES.filter((t) => t !== 'case_state')]];
+}
+
+/** COPYs the folded states into a fresh load's case_state table, batch by batch, one COPYed while the next is formatted. */
+async function copyStates(
+  lane: postgres.ReservedSql,
+  gen: number,
+  states: Iterable<CaseState>,
+): Promise<void> {
+  const pool = new BufferPool();
+  let lines = new CopyBuffer(pool);
+  let batched = 0;
+  let copying: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    await copying;
+    const batch = lines;
+    lines = new CopyBuffer(pool);
+    batched = 0;
+    copying = copyChunksInto(lane, partitionOf('case_state', gen), COPY_COLUMNS.case_state, batch.chunks(), {
+      freeze: true,
+    }).then(() => batch.release());
+    // A failed copy surfaces at the next await of `copying`; until then it must not count as unhandled.
+    copying.catch(() => {});
+  };
+  for (const s of states) {
+    lines.line([gen, s.caseId, JSON.stringify(s)]);
+    if (++batched >= BATCH_CASES) await flush();
+  }
+  await flush();
+  await copying;
 }
 
 /** Cases formatted per COPY batch: one batch is COPYed while the next is formatted. */
@@ -580,7 +638,8 @@ async function writeBulkOn(
         batch[table].release();
       }
     };
-    copying = Promise.all(factLanes(lanes).map(([lane, tables]) => copy(lane, tables))).then(() => {
+    const plan = target.fresh ? freshLanes(lanes) : factLanes(lanes);
+    copying = Promise.all(plan.map(([lane, tables]) => copy(lane, tables))).then(() => {
       written += size;
       onProgress?.(written);
     });
@@ -595,7 +654,7 @@ async function writeBulkOn(
       if (target.onCells) cells.push({ dims: s.dims, stages });
       else if (!target.fresh) rollup.addCase(s.dims, stages);
     }
-    caseLines(gen, s, lines, stages);
+    caseLines(gen, s, lines, stages, !target.fresh);
     batched += 1;
     if (batched >= BATCH_CASES) {
       target.onCells?.(cells);
