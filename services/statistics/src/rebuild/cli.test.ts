@@ -51,6 +51,14 @@ describe('the rebuild command, before it reads the history', () => {
     ).toBeUndefined();
   });
 
+  it('keeps the default young generation where the memory has room for the heap but not for it too', () => {
+    const tight = heapNeededFor(events) + 600 * MB;
+    expect(restartFlags(events, { ...roomy, memory: tight })).toEqual([
+      `--max-old-space-size=${Math.ceil(heapNeededFor(events) / MB)}`,
+    ]);
+    expect(restartFlags(events, { ...roomy, heapLimit: 8192 * MB, memory: tight })).toBeUndefined();
+  });
+
   it('goes on as it is with a small history', () => {
     expect(restartFlags(LARGE_HISTORY - 1, roomy)).toBeUndefined();
     expect(restartFlags(290_000, roomy)).toBeUndefined();

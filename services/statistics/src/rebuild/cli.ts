@@ -101,10 +101,12 @@ export function restartFlags(
   const flags: string[] = [];
   const needed = heapNeededFor(events);
   const limit = context.heapLimit ?? getHeapStatistics().heap_size_limit;
+  const memory = context.memory ?? usableMemory();
   // What the process needs besides its heap (code, buffers, PostgreSQL and NATS clients) and a margin.
+  const besides = 512 * 1024 * 1024;
   if (needed > limit) {
     // Without room for it, the rebuild fails at once with HeapTooSmall, which says what to do.
-    if (needed + 512 * 1024 * 1024 > (context.memory ?? usableMemory())) return undefined;
+    if (needed + besides > memory) return undefined;
     flags.push(`--max-old-space-size=${Math.ceil(needed / (1024 * 1024))}`);
   }
   // The young generation this process was given, if any (the command line after NODE_OPTIONS, the last one counting):
@@ -113,7 +115,13 @@ export function restartFlags(
     .map((a) => /^--max-semi-space-size=(\d+)$/.exec(a)?.[1])
     .filter((v) => v !== undefined)
     .at(-1);
-  if (events >= LARGE_HISTORY && (given === undefined || Number(given) < SEMI_SPACE_MB))
+  // The young generation is three semi-spaces at most, besides the heap: only where the memory has room for it too.
+  const young = 3 * SEMI_SPACE_MB * 1024 * 1024;
+  if (
+    events >= LARGE_HISTORY &&
+    (given === undefined || Number(given) < SEMI_SPACE_MB) &&
+    needed + besides + young <= memory
+  )
     flags.push(`--max-semi-space-size=${SEMI_SPACE_MB}`);
   return flags.length > 0 ? flags : undefined;
 }
