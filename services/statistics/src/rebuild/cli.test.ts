@@ -21,34 +21,23 @@ describe('the rebuild command, before it reads the history', () => {
   });
 
   it('runs again only for the young generation when a large history fits its heap', () => {
-    expect(restartFlags(events, { ...roomy, heapLimit: 8192 * MB })).toEqual(['--max-semi-space-size=64']);
-    // Already set as large on the command line or in NODE_OPTIONS: nothing to do.
-    expect(
-      restartFlags(events, { ...roomy, heapLimit: 8192 * MB, execArgv: ['--max-semi-space-size=64'] }),
-    ).toBeUndefined();
-    // The small one the services run with (docs/operations.md) is raised; the command line counts over NODE_OPTIONS.
-    expect(
-      restartFlags(events, {
-        ...roomy,
-        heapLimit: 8192 * MB,
-        env: { NODE_OPTIONS: '--max-semi-space-size=8' },
-      }),
-    ).toEqual(['--max-semi-space-size=64']);
-    expect(
-      restartFlags(events, {
-        ...roomy,
-        heapLimit: 8192 * MB,
-        env: { NODE_OPTIONS: '--max-semi-space-size=128' },
-        execArgv: ['--max-semi-space-size=16'],
-      }),
-    ).toEqual(['--max-semi-space-size=64']);
-    expect(
-      restartFlags(events, {
-        ...roomy,
-        heapLimit: 8192 * MB,
-        env: { NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=128' },
-      }),
-    ).toBeUndefined();
+    const fits = (given: { execArgv?: string[]; env?: NodeJS.ProcessEnv }) =>
+      restartFlags(events, { ...roomy, heapLimit: 8192 * MB, ...given });
+    const raised = ['--max-semi-space-size=64'];
+    const cases: [{ execArgv?: string[]; env?: NodeJS.ProcessEnv }, string[] | undefined][] = [
+      [{}, raised],
+      // Already set as large on the command line or in NODE_OPTIONS: nothing to do.
+      [{ execArgv: ['--max-semi-space-size=64'] }, undefined],
+      [{ env: { NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=128' } }, undefined],
+      // The small one the services run with (docs/operations.md) is raised.
+      [{ env: { NODE_OPTIONS: '--max-semi-space-size=8' } }, raised],
+      // The command line counts over NODE_OPTIONS.
+      [
+        { env: { NODE_OPTIONS: '--max-semi-space-size=128' }, execArgv: ['--max-semi-space-size=16'] },
+        raised,
+      ],
+    ];
+    for (const [given, expected] of cases) expect(fits(given), JSON.stringify(given)).toEqual(expected);
   });
 
   it('keeps the default young generation where the memory has room for the heap but not for it too', () => {
