@@ -2,17 +2,7 @@
 // triggers and stage drop-off, with a seeded PRNG so every run makes the same history.
 import type { AnyProjected } from '@samsyn/statistics/internals';
 
-/** mulberry32: small, fast, seeded. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '@samsyn/testkit/prng';
 
 const REGION_CODES = [
   '01',

@@ -459,13 +459,16 @@ export async function loadGeneration(
    */
   states: Iterable<CaseState>,
   progress: { written?: (written: number) => void; indexing?: () => void } = {},
-  /** `rollupThread: false` counts the rollups on this thread (the fallback when the worker thread fails). */
-  options: { rollupThread?: boolean } = {},
+  /**
+   * `rollupThread: false` counts the rollups on this thread (the fallback when the worker thread fails);
+   * `rollupWorker` is the module the thread starts from (a bundle of rollup-worker.ts; default its boot file).
+   */
+  options: { rollupThread?: boolean; rollupWorker?: URL | undefined } = {},
 ): Promise<number> {
   return withLanes(db, async (lanes) => {
     // The rollups are counted on a worker thread from what the case rows are formatted from, at the same time;
     // if that thread cannot start or fails, they are counted here afterwards from the states (the same cells).
-    const thread = options.rollupThread === false ? undefined : startRollupThread();
+    const thread = options.rollupThread === false ? undefined : startRollupThread(options.rollupWorker);
     try {
       const written = await inLoadTransactions(gen, freshLanes(lanes), () =>
         writeBulkOn(
@@ -525,9 +528,9 @@ export async function loadGeneration(
   });
 }
 
-function startRollupThread(): RollupThread | undefined {
+function startRollupThread(entry: URL | undefined): RollupThread | undefined {
   try {
-    return new RollupThread();
+    return new RollupThread(entry);
   } catch {
     return undefined;
   }

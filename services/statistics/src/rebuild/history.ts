@@ -1,7 +1,14 @@
 // Reading the JetStream history: the statistics events in a range of a stream's messages, decoded the way the live
 // consumers decode them. Shared by the rebuild's main thread and its history thread (history-worker.ts).
 import type { Bus } from '@samsyn/bus';
-import { events, fromHeaders, type HeaderLookup, type StreamName } from '@samsyn/contracts';
+import {
+  CE_HEADERS,
+  CE_SPECVERSION,
+  events,
+  fromHeaders,
+  type HeaderLookup,
+  type StreamName,
+} from '@samsyn/contracts';
 import { DeliverPolicy, type JsMsg } from 'nats';
 import {
   type AnyProjected,
@@ -75,8 +82,110 @@ export function decode(msg: JsMsg, decoder = new TextDecoder()): AnyProjected | 
 
 /** Which statistics event a message holds, by its envelope; undefined for other events and broken envelopes. */
 export function eventName(msg: JsMsg, decoder = new TextDecoder()): ProjectedEvent | undefined {
-  const envelope = fromHeaders(headerLookup(msg, decoder));
-  return envelope.ok ? NAME_OF.get(envelope.attrs.type) : undefined;
+  const block = rawHeaderBlock(msg);
+  if (block === undefined) {
+    const envelope = fromHeaders(headerLookup(msg, decoder));
+    return envelope.ok ? NAME_OF.get(envelope.attrs.type) : undefined;
+  }
+  const type = block === null ? undefined : envelopeType(block, decoder);
+  return type === undefined ? undefined : NAME_OF.get(type);
+}
+
+/** The envelope's required headers, as `fromHeaders` checks them: specversion first, then the others. */
+const REQUIRED = [
+  CE_HEADERS.specversion,
+  CE_HEADERS.type,
+  CE_HEADERS.id,
+  CE_HEADERS.source,
+  CE_HEADERS.time,
+  CE_HEADERS.subject,
+].map((name) => new TextEncoder().encode(`${name}:`));
+const TYPE = 1;
+const SPECVERSION = new TextEncoder().encode(CE_SPECVERSION);
+/** Where each required header's first value starts and ends in the block being read (reused, one thread each). */
+const valueStart = new Int32Array(REQUIRED.length);
+const valueEnd = new Int32Array(REQUIRED.length);
+
+type Decoder = InstanceType<typeof TextDecoder>;
+
+const CR = 13;
+const LF = 10;
+
+/**
+ * The `ce-type` of a raw header block whose envelope `fromHeaders(headerLookup(…))` accepts, else undefined: the
+ * same lookup (a header is the first line after the status line that starts with its exact name and a colon; its
+ * value up to the line's CRLF, trimmed, empty meaning absent), read from the bytes in one pass. Decoding the block
+ * and searching it once per name was a fifth of the history thread's time.
+ */
+export function envelopeType(block: Uint8Array, decoder = new TextDecoder()): string | undefined {
+  valueStart.fill(-1);
+  let missing = REQUIRED.length;
+  let line = nextLine(block, 0);
+  while (line >= 0 && missing > 0) {
+    const next = nextLine(block, line);
+    const end = next < 0 ? block.length : next - 2;
+    for (let h = 0; h < REQUIRED.length; h++) {
+      if (valueStart[h] !== -1) continue;
+      const name = REQUIRED[h] as Uint8Array;
+      if (line + name.length > end) continue;
+      let same = true;
+      for (let k = 0; k < name.length; k++)
+        if (block[line + k] !== name[k]) {
+          same = false;
+          break;
+        }
+      if (!same) continue;
+      valueStart[h] = line + name.length;
+      valueEnd[h] = end;
+      missing -= 1;
+      break;
+    }
+    line = next;
+  }
+  if (missing > 0) return undefined;
+  for (let h = 0; h < REQUIRED.length; h++)
+    if (!hasText(block, valueStart[h] as number, valueEnd[h] as number, decoder)) return undefined;
+  if (!isSpecVersion(block, valueStart[0] as number, valueEnd[0] as number, decoder)) return undefined;
+  return trimmedText(block, valueStart[TYPE] as number, valueEnd[TYPE] as number, decoder);
+}
+
+/** Where the line after the next CRLF at or after `from` starts, or -1 if there is no CRLF. */
+function nextLine(block: Uint8Array, from: number): number {
+  for (let at = block.indexOf(CR, from); at >= 0; at = block.indexOf(CR, at + 1))
+    if (block[at + 1] === LF) return at + 2;
+  return -1;
+}
+
+/** What `String.prototype.trim` removes, of the ASCII characters. */
+function isAsciiSpace(byte: number): boolean {
+  return byte === 32 || (byte >= 9 && byte <= 13);
+}
+
+function isAscii(block: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if ((block[i] as number) >= 0x80) return false;
+  return true;
+}
+
+/** Whether the value is not empty once trimmed (non-ASCII values are decoded and trimmed as the lookup does). */
+function hasText(block: Uint8Array, start: number, end: number, decoder: Decoder): boolean {
+  if (!isAscii(block, start, end)) return trimmedText(block, start, end, decoder) !== undefined;
+  for (let i = start; i < end; i++) if (!isAsciiSpace(block[i] as number)) return true;
+  return false;
+}
+
+function isSpecVersion(block: Uint8Array, start: number, end: number, decoder: Decoder): boolean {
+  if (!isAscii(block, start, end)) return trimmedText(block, start, end, decoder) === CE_SPECVERSION;
+  let from = start;
+  let to = end;
+  while (from < to && isAsciiSpace(block[from] as number)) from++;
+  while (to > from && isAsciiSpace(block[to - 1] as number)) to--;
+  if (to - from !== SPECVERSION.length) return false;
+  for (let k = 0; k < SPECVERSION.length; k++) if (block[from + k] !== SPECVERSION[k]) return false;
+  return true;
+}
+
+function trimmedText(block: Uint8Array, start: number, end: number, decoder: Decoder): string | undefined {
+  return decoder.decode(block.subarray(start, end)).trim() || undefined;
 }
 
 /** The event in a message body of the named event, or undefined if it is not JSON or breaks the event's contract. */

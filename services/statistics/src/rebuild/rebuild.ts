@@ -15,6 +15,7 @@ import { analyzeParents, dropPartitions } from '../projection/partition.ts';
 import { applyToGeneration, clientOf, loadGeneration, SWAP_LOCK } from '../projection/store.ts';
 import { decode, lastSequences, readRange } from './history.ts';
 import { type HistoryRange, HistoryThread } from './history-thread.ts';
+import { bundledWorker } from './worker-bundle.ts';
 
 export interface RebuildProgress {
   phase: 'reading' | 'writing' | 'indexing' | 'swapping' | 'done';
@@ -83,6 +84,10 @@ export interface RebuildOptions {
   historyThread?: false | URL;
 }
 
+/** The worker modules, bundled when the rebuild starts (see worker-bundle.ts). */
+const HISTORY_WORKER = new URL('./history-worker.ts', import.meta.url);
+const ROLLUP_WORKER = new URL('../projection/rollup-worker.ts', import.meta.url);
+
 export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
   const { bus } = options;
   const started = performance.now();
@@ -90,19 +95,24 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
   const events = [...(await lastSequences(bus)).values()].reduce((a, b) => a + b, 0);
   const limit = options.heapLimit ?? getHeapStatistics().heap_size_limit;
   if (heapNeededFor(events) > limit) throw new HeapTooSmall(events, heapNeededFor(events), limit);
-  // The history thread loads and connects (most of a second) while the generation is prepared.
+  // The rollup thread starts later, in the write; its bundle is built now, while nothing waits for it.
+  const rollupWorker = bundledWorker(ROLLUP_WORKER);
+  // The history thread loads and connects while the generation is prepared.
   const history =
-    options.historyThread === false ? undefined : startHistoryThread(bus, options.historyThread);
+    options.historyThread === false
+      ? Promise.resolve(undefined)
+      : startHistoryThread(bus, options.historyThread);
   try {
-    return await buildGeneration(options, started, history);
+    return await buildGeneration(options, started, history, rollupWorker);
   } finally {
-    await history?.close();
+    await (await history)?.close();
   }
 }
 
-function startHistoryThread(bus: Bus, entry?: URL): HistoryThread | undefined {
+async function startHistoryThread(bus: Bus, entry?: URL): Promise<HistoryThread | undefined> {
   try {
-    return new HistoryThread(bus, entry);
+    const bundle = entry ? undefined : await bundledWorker(HISTORY_WORKER);
+    return new HistoryThread(bus, entry ?? bundle);
   } catch {
     return undefined;
   }
@@ -111,7 +121,8 @@ function startHistoryThread(bus: Bus, entry?: URL): HistoryThread | undefined {
 async function buildGeneration(
   options: RebuildOptions,
   started: number,
-  history: HistoryThread | undefined,
+  starting: Promise<HistoryThread | undefined>,
+  rollupWorker: Promise<URL | undefined>,
 ): Promise<RebuildResult> {
   const { db, bus, onProgress } = options;
   // The generation retired by the previous swap has served its last reader by now.
@@ -144,6 +155,7 @@ async function buildGeneration(
       upTo: upTo.get(stream) ?? 0,
     }));
     let readOn: RebuildResult['readOn'] = 'thread';
+    const history = await starting;
     try {
       if (!history) throw new Error('history thread off');
       await history.read(ranges, (batch, read, skippedInBatch) => {
@@ -196,6 +208,7 @@ async function buildGeneration(
           onProgress?.({ ...progress });
         },
       },
+      { rollupWorker: await rollupWorker },
     );
     // The parents' statistics cover the new partitions before the first query plans against them.
     await analyzeParents(clientOf(db), { parallel: true });
