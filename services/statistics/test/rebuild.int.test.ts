@@ -63,9 +63,12 @@ async function projection(gen: number) {
       identified_at, consented_at, invited_at, held_at, established_at, followed_up_at, closed_at, closed_reason,
       cancelled_at, cancelled_reason, shared_at from statistics.case_fact where gen = ${gen} order by case_id`,
   );
-  const states = await db.execute(
-    sql`select case_id, state from statistics.case_state where gen = ${gen} order by case_id`,
-  );
+  // The states as JSON values: the text keeps the order their keys were first set in, which the fold's order decides.
+  const states = (
+    (await db.execute(
+      sql`select case_id, state from statistics.case_state where gen = ${gen} order by case_id`,
+    )) as unknown as { case_id: string; state: string }[]
+  ).map((r) => ({ case_id: r.case_id, state: JSON.parse(r.state) }));
   const invitations = await db.execute(
     sql`select invitation_id, case_id, org, principal, kind, created_at, responded_at, response, attended
       from statistics.invitation_fact where gen = ${gen} order by invitation_id`,

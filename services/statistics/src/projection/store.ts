@@ -66,14 +66,15 @@ export async function applyToGeneration(
   const [, locked] = await together([
     () =>
       tx.execute(
-        sql`insert into statistics.case_state (gen, case_id, state) values (${gen}, ${caseId}, ${JSON.stringify(emptyCase(caseId))}::jsonb) on conflict do nothing`,
+        sql`insert into statistics.case_state (gen, case_id, state) values (${gen}, ${caseId}, ${JSON.stringify(emptyCase(caseId))}) on conflict do nothing`,
       ),
     () =>
       tx.execute(
         sql`select state from statistics.case_state where gen = ${gen} and case_id = ${caseId} for update`,
       ),
   ]);
-  const before = (locked as unknown as { state: CaseState }[])[0]?.state ?? emptyCase(caseId);
+  const stored = (locked as unknown as { state: string }[])[0]?.state;
+  const before: CaseState = stored === undefined ? emptyCase(caseId) : JSON.parse(stored);
   const after = applyEvent(before, event);
   if (JSON.stringify(after) === JSON.stringify(before)) return;
   const delta = rollupDelta(before, after);
@@ -144,7 +145,7 @@ function caseWrites(tx: DbOrTx, gen: number, s: CaseState): (() => PromiseLike<u
       ),
     () =>
       tx.execute(
-        sql`update statistics.case_state set state = ${JSON.stringify(s)}::jsonb where gen = ${gen} and case_id = ${s.caseId}`,
+        sql`update statistics.case_state set state = ${JSON.stringify(s)} where gen = ${gen} and case_id = ${s.caseId}`,
       ),
   ];
   const children = childRows(gen, s);

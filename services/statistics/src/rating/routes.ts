@@ -73,8 +73,9 @@ export function ratingRoutes(db: Db, kick: () => void): Hono<AppEnv> {
     const gen = await liveGeneration(db);
     const rows = (await db.execute(
       sql`select state from statistics.case_state where gen = ${gen} and case_id = ${caseId}`,
-    )) as unknown as { state: CaseState }[];
-    const state = rows[0]?.state;
+    )) as unknown as { state: string }[];
+    const stored = rows[0]?.state;
+    const state: CaseState | undefined = stored === undefined ? undefined : JSON.parse(stored);
     const partOf =
       state?.dims?.requesterOrg === auth.org ||
       Object.values(state?.invitations ?? {}).some((i) => i.org === auth.org);
