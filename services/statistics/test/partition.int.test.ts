@@ -10,7 +10,7 @@ import { createTestDatabase, type Harness, startHarness, type TestDatabase } fro
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AnyProjected, applyEvent, emptyCase } from '../src/projection/case-state.ts';
+import { type AnyProjected, applyEvent, type CaseState, emptyCase } from '../src/projection/case-state.ts';
 import { ParentStatistics } from '../src/projection/parent-statistics.ts';
 import {
   createLoadTables,
@@ -190,24 +190,38 @@ describe('migration 0003 (partition per generation)', () => {
   });
 });
 
+/** CASE as its `caseInitiated` event folds it: what the migration tests put in the tables before migrating. */
+function initiatedState(): CaseState {
+  return applyEvent(emptyCase(CASE), {
+    name: 'caseInitiated',
+    data: {
+      caseId: CASE,
+      requesterOrg: 'SE2321000032-1001',
+      trigger: 'other',
+      initiatedAt: '2026-03-02T09:00:00Z',
+      person: { ageBand: 'adult', municipality: '0180' },
+      invitations: [],
+    },
+  } as unknown as AnyProjected);
+}
+
+/** CASE's consent on 2026-03-03, folded by the live path after a migration. */
+async function consentLive(database: Database): Promise<void> {
+  await database.db.transaction(async (tx) =>
+    applyLive(tx, CASE, {
+      name: 'consentGiven',
+      data: { caseId: CASE, consentId: randomUUID(), at: '2026-03-03T10:00:00Z' },
+    } as unknown as AnyProjected),
+  );
+}
+
 describe('migration 0004 (case state apart)', () => {
   let db: TestDatabase;
   afterAll(async () => db?.drop());
 
   it("moves every generation's case states into case_state partitions and keeps the live upsert working", async () => {
     db = await beforeMigration('statsmigration4', '0004', 'case_fact', async (database, client) => {
-      const initiated = {
-        name: 'caseInitiated',
-        data: {
-          caseId: CASE,
-          requesterOrg: 'SE2321000032-1001',
-          trigger: 'other',
-          initiatedAt: '2026-03-02T09:00:00Z',
-          person: { ageBand: 'adult', municipality: '0180' },
-          invitations: [],
-        },
-      } as unknown as AnyProjected;
-      const state = applyEvent(emptyCase(CASE), initiated);
+      const state = initiatedState();
       for (const gen of [1, 2])
         await client`insert into statistics.case_fact (gen, case_id, requester_org, identified_at, state)
           values (${gen}, ${CASE}, 'SE2321000032-1001', '2026-03-02T09:00:00Z', ${client.json(state as never)})`;
@@ -230,12 +244,7 @@ describe('migration 0004 (case state apart)', () => {
         where table_schema = 'statistics' and table_name like 'case_fact%' and column_name = 'state'`;
       expect(column?.n).toBe(0);
       // The next event of the case folds into the moved state: its consent shows in the case row and the state.
-      await database.db.transaction(async (tx) =>
-        applyLive(tx, CASE, {
-          name: 'consentGiven',
-          data: { caseId: CASE, consentId: randomUUID(), at: '2026-03-03T10:00:00Z' },
-        } as unknown as AnyProjected),
-      );
+      await consentLive(database);
       const [row] = await client<{ consented: Date; identified: Date; state: { consentedAt: string } }[]>`
         select f.consented_at as consented, f.identified_at as identified, s.state::jsonb as state
         from statistics.case_fact f join statistics.case_state s using (gen, case_id) where f.gen = 1`;
@@ -338,18 +347,7 @@ describe('migration 0006 (state as text, codes in the "C" collation)', () => {
 
   it("keeps every generation's states and stage facts, and the live fold and the funnel work on them", async () => {
     db = await beforeMigration('statsmigration6', '0006', 'case_state', async (database, client) => {
-      const initiated = {
-        name: 'caseInitiated',
-        data: {
-          caseId: CASE,
-          requesterOrg: 'SE2321000032-1001',
-          trigger: 'other',
-          initiatedAt: '2026-03-02T09:00:00Z',
-          person: { ageBand: 'adult', municipality: '0180' },
-          invitations: [],
-        },
-      } as unknown as AnyProjected;
-      const state = applyEvent(emptyCase(CASE), initiated);
+      const state = initiatedState();
       for (const gen of [1, 2])
         await client`insert into statistics.case_state (gen, case_id, state)
           values (${gen}, ${CASE}, ${client.json(state as never)})`;
@@ -382,12 +380,7 @@ describe('migration 0006 (state as text, codes in the "C" collation)', () => {
       expect(columns.filter((c) => c.collation !== 'C')).toEqual([]);
 
       // The next event of the case folds into the migrated state and reaches the case row, stage facts and rollups.
-      await database.db.transaction(async (tx) =>
-        applyLive(tx, CASE, {
-          name: 'consentGiven',
-          data: { caseId: CASE, consentId: randomUUID(), at: '2026-03-03T10:00:00Z' },
-        } as unknown as AnyProjected),
-      );
+      await consentLive(database);
       const [row] = await client<{ consented: Date; state: string }[]>`
         select f.consented_at as consented, s.state
         from statistics.case_fact f join statistics.case_state s using (gen, case_id) where f.gen = 1`;

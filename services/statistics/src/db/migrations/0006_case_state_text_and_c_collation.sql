@@ -7,45 +7,29 @@
 --    output. Under a libc locale (the database's default, C.UTF-8 here) every comparison went through strcoll and
 --    index builds could not use abbreviated keys; under "C" they compare bytes, which for UTF-8 is the code-point
 --    order C.UTF-8 sorts by. A rebuild's index builds and ANALYZE took about a sixth less time.
--- drizzle-kit cannot declare a column's collation; schema.ts says so where the tables are declared. Both changes
--- recurse into every generation's partitions (state is rewritten, the indexes on the other columns rebuilt), so the
--- migration takes about as long as writing the live generation once more; see docs/operations.md.
+-- drizzle-kit cannot declare a column's collation; schema.ts says so where the tables are declared. The columns are
+-- read from the catalog: every text column of the partitioned projection tables (case_state holds no other). Both
+-- changes recurse into every generation's partitions (state is rewritten, the indexes on the other columns rebuilt),
+-- so the migration takes about as long as writing the live generation once more; see docs/operations.md.
 ALTER TABLE "statistics"."case_state" ALTER COLUMN "state" SET DATA TYPE text USING "state"::text;
 --> statement-breakpoint
-ALTER TABLE "statistics"."case_fact"
-  ALTER COLUMN "requester_org" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "principal" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "municipality" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "region" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "age_band" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "trigger" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "closed_reason" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "cancelled_reason" SET DATA TYPE text COLLATE "C";
---> statement-breakpoint
-ALTER TABLE "statistics"."stage_fact"
-  ALTER COLUMN "stage" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "requester_org" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "principal" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "municipality" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "region" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "age_band" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "trigger" SET DATA TYPE text COLLATE "C";
---> statement-breakpoint
-ALTER TABLE "statistics"."invitation_fact"
-  ALTER COLUMN "org" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "principal" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "kind" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "response" SET DATA TYPE text COLLATE "C";
---> statement-breakpoint
-ALTER TABLE "statistics"."deviation_fact"
-  ALTER COLUMN "org" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "cause" SET DATA TYPE text COLLATE "C";
---> statement-breakpoint
-ALTER TABLE "statistics"."funnel_rollup"
-  ALTER COLUMN "grain" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "scope" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "key" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "parent" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "age_band" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "trigger" SET DATA TYPE text COLLATE "C",
-  ALTER COLUMN "reason" SET DATA TYPE text COLLATE "C";
+-- One ALTER TABLE per table, with all of its text columns, so each table's indexes are rebuilt once.
+DO $$
+DECLARE
+  statement text;
+BEGIN
+  FOR statement IN
+    SELECT format('ALTER TABLE statistics.%I %s', c.relname,
+      string_agg(format('ALTER COLUMN %I SET DATA TYPE text COLLATE "C"', a.attname), ', ' ORDER BY a.attnum))
+    FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      JOIN pg_attribute a ON a.attrelid = c.oid
+    WHERE n.nspname = 'statistics' AND c.relkind = 'p'
+      AND c.relname IN ('case_fact', 'stage_fact', 'invitation_fact', 'deviation_fact', 'follow_up_fact',
+        'rating_fact', 'funnel_rollup')
+      AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid = 'text'::regtype
+    GROUP BY c.relname
+  LOOP
+    EXECUTE statement;
+  END LOOP;
+END $$;
