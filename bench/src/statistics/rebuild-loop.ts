@@ -2,6 +2,7 @@
 // and again, and prints where the time went. For profiling the rebuild without re-publishing the history each time.
 // Options: --history-cases 40000 --runs 3 --fresh (publish a new history) --read thread|main|alternate; the history
 // and database are kept.
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Bus } from '@samsyn/bus';
@@ -64,14 +65,42 @@ try {
   for (let run = 1; run <= Number(values.runs); run++) {
     const load = loadavg()[0]?.toFixed(1);
     const onMain = values.read === 'main' || (values.read === 'alternate' && run % 2 === 0);
-    const r = await rebuild({ db: database.db, bus, ...(onMain ? { historyThread: false as const } : {}) });
+    const busyBefore = machineBusy();
+    let phase = '';
+    const r = await rebuild({
+      db: database.db,
+      bus,
+      ...(onMain ? { historyThread: false as const } : {}),
+      onProgress: (p) => {
+        if (p.phase !== phase && process.env.PHASES)
+          console.log(`  ${new Date().toISOString().slice(11, 23)} ${(phase = p.phase)}`);
+      },
+    });
+    const busy = machineBusy();
+    const cpu =
+      busy !== undefined && busyBefore !== undefined ? `; machine CPU ${(busy - busyBefore).toFixed(1)} s` : '';
     const rate = (ms: number) => Math.round(r.read / (ms / 1000)).toLocaleString('en-US');
     console.log(
-      `run ${run} (load ${load}): ${r.read} events, ${r.cases} cases; read ${Math.round(r.readMs)} ms (${rate(r.readMs)}/s, ${rate(r.readCpuMs)} per CPU-s); write ${Math.round(r.writeMs)} ms (indexes and attach ${Math.round(r.indexMs)} ms); total ${Math.round(r.totalMs)} ms = ${rate(r.totalMs)} events/s end to end (read on ${r.readOn})`,
+      `run ${run} (load ${load}): ${r.read} events, ${r.cases} cases; read ${Math.round(r.readMs)} ms (${rate(r.readMs)}/s, ${rate(r.readCpuMs)} per CPU-s); write ${Math.round(r.writeMs)} ms (indexes and attach ${Math.round(r.indexMs)} ms); total ${Math.round(r.totalMs)} ms = ${rate(r.totalMs)} events/s end to end (read on ${r.readOn})${cpu}`,
     );
   }
 } finally {
   await service.stop().catch(() => {});
   await bus.close();
   await database.close();
+}
+
+/**
+ * CPU-seconds every process on the machine has used (user and system, from /proc/stat), or undefined where there is no
+ * /proc: on a shared box whose speed changes from run to run, the work a rebuild costs says more than its wall time.
+ */
+function machineBusy(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number);
+    if (!fields || fields.length < 8) return undefined;
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return (user + nice + system + irq + softirq + steal) / 100;
+  } catch {
+    return undefined;
+  }
 }

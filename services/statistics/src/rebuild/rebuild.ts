@@ -196,7 +196,7 @@ async function buildGeneration(
     await loadGeneration(
       db,
       gen,
-      { [Symbol.iterator]: () => states.values() },
+      { [Symbol.iterator]: () => states.values(), size: states.size },
       {
         written: (written) => {
           progress.written = written;
