@@ -72,13 +72,16 @@ try {
       bus,
       ...(onMain ? { historyThread: false as const } : {}),
       onProgress: (p) => {
-        if (p.phase !== phase && process.env.PHASES)
-          console.log(`  ${new Date().toISOString().slice(11, 23)} ${(phase = p.phase)}`);
+        if (p.phase === phase) return;
+        phase = p.phase;
+        if (process.env.PHASES) console.log(`  ${new Date().toISOString().slice(11, 23)} ${phase}`);
       },
     });
     const busy = machineBusy();
     const cpu =
-      busy !== undefined && busyBefore !== undefined ? `; machine CPU ${(busy - busyBefore).toFixed(1)} s` : '';
+      busy !== undefined && busyBefore !== undefined
+        ? `; machine CPU ${(busy - busyBefore).toFixed(1)} s`
+        : '';
     const rate = (ms: number) => Math.round(r.read / (ms / 1000)).toLocaleString('en-US');
     console.log(
       `run ${run} (load ${load}): ${r.read} events, ${r.cases} cases; read ${Math.round(r.readMs)} ms (${rate(r.readMs)}/s, ${rate(r.readCpuMs)} per CPU-s); write ${Math.round(r.writeMs)} ms (indexes and attach ${Math.round(r.indexMs)} ms); total ${Math.round(r.totalMs)} ms = ${rate(r.totalMs)} events/s end to end (read on ${r.readOn})${cpu}`,
@@ -96,7 +99,12 @@ try {
  */
 function machineBusy(): number | undefined {
   try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number);
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]
+      ?.trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
     if (!fields || fields.length < 8) return undefined;
     const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
     return (user + nice + system + irq + softirq + steal) / 100;
