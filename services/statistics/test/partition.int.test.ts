@@ -171,8 +171,9 @@ describe('migration 0003 (partition per generation)', () => {
             as parent,
           (select count(*)::int from pg_indexes where schemaname = 'statistics' and tablename = 'case_fact_g1')
             as partition`;
-        expect(indexes?.parent).toBe(13);
-        expect(indexes?.partition).toBe(13);
+        // The key and eight indexes since migration 0007 (thirteen in all before it).
+        expect(indexes?.parent).toBe(9);
+        expect(indexes?.partition).toBe(9);
         // The live consumers' upsert still finds its key through the parent.
         await client`insert into statistics.funnel_rollup (gen, grain, scope, period, key, parent, age_band, trigger,
             reason, identified)
@@ -402,6 +403,97 @@ describe('migration 0006 (state as text, codes in the "C" collation)', () => {
       );
       expect(mixed.source).toBe('rollup-org+stages');
       expect(mixed.total).toEqual({ consented: 1 });
+    });
+  });
+});
+
+describe('migration 0007 (index keys without gen)', () => {
+  let db: TestDatabase;
+  afterAll(async () => db?.drop());
+
+  it("rebuilds every generation's keys and indexes without gen in front, and the live fold and the funnel work on them", async () => {
+    db = await beforeMigration('statsmigration7', '0007', 'stage_fact', async (database, client) => {
+      for (const gen of [1, 2])
+        await client`insert into statistics.stage_fact (gen, case_id, stage, day, requester_org, principal,
+            municipality, region, age_band, trigger)
+          values (${gen}, ${CASE}, 'identified', '2026-03-02', 'SE2321000032-1001', 'SE2321000032', '0180', '01',
+            'adult', 'other')`;
+      await client`insert into statistics.case_state (gen, case_id, state)
+        values (1, ${CASE}, ${JSON.stringify(initiatedState())})`;
+
+      await migrate(database, { schema: 'statistics', migrationsFolder: MIGRATIONS });
+
+      // Every projection table, parent and partitions alike: gen leads no index, and ends every key.
+      const indexes = await client<{ table: string; definition: string; key: boolean }[]>`
+        select t.relname as table, regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', '') as definition,
+          i.indisprimary as key
+        from pg_index i join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace
+        where n.nspname = 'statistics' and t.relname ~ ${`^(${PROJECTION_TABLES.join('|')})(_g[12])?$`}`;
+      const of = (table: string) =>
+        indexes
+          .filter((i) => i.table === table)
+          .map((i) => i.definition)
+          .sort();
+      for (const table of PROJECTION_TABLES) {
+        expect(of(table).length, table).toBeGreaterThan(0);
+        expect(of(`${table}_g1`), table).toEqual(of(table));
+        if (table === 'stage_fact') expect(of(`${table}_g2`), table).toEqual(of(table));
+      }
+      expect(indexes.filter((i) => i.definition.startsWith('btree (gen'))).toEqual([]);
+      expect(indexes.filter((i) => i.key && !i.definition.endsWith(', gen)'))).toEqual([]);
+      expect(of('stage_fact')).toEqual([
+        'btree (case_id, stage, gen)',
+        'btree (municipality, day) INCLUDE (stage, age_band, trigger, requester_org, principal)',
+        'btree (principal, day) INCLUDE (stage, age_band, trigger, municipality, region)',
+        'btree (requester_org, day) INCLUDE (stage, age_band, trigger, municipality, region)',
+      ]);
+      // The stage times no indicator selects its period by have no index any more.
+      expect(of('case_fact')).toEqual([
+        'btree (case_id, gen)',
+        'btree (closed_at)',
+        'btree (established_at)',
+        'btree (held_at)',
+        'btree (invited_at)',
+        'btree (municipality)',
+        'btree (principal)',
+        'btree (region)',
+        'btree (requester_org)',
+      ]);
+
+      // The live fold's upserts find their conflicts through the reordered keys; the funnel reads the stage facts
+      // through the new indexes, by organisation and by municipality.
+      await client`insert into statistics.case_fact (gen, case_id, requester_org, principal, municipality, region,
+          age_band, trigger, identified_at)
+        values (1, ${CASE}, 'SE2321000032-1001', 'SE2321000032', '0180', '01', 'adult', 'other', '2026-03-02T09:00:00Z')`;
+      await consentLive(database);
+      const [row] = await client<{ consented: Date }[]>`
+        select consented_at as consented from statistics.case_fact where gen = 1 and case_id = ${CASE}`;
+      expect(row?.consented.toISOString()).toBe('2026-03-03T10:00:00.000Z');
+      for (const filter of [
+        { org: 'SE2321000032-1001', ageBand: 'adult' },
+        { municipality: '0180', trigger: 'other' },
+        { principal: 'SE2321000032' },
+      ]) {
+        const stages = await funnel(
+          database.db,
+          1,
+          parseFilter({ from: '2026-03-01', to: '2026-03-31', grain: 'day', ...filter }),
+        );
+        expect(stages.source, JSON.stringify(filter)).toBe('stages');
+        expect(stages.total, JSON.stringify(filter)).toEqual({ identified: 1, consented: 1 });
+      }
+      const other = await funnel(
+        database.db,
+        1,
+        parseFilter({
+          from: '2026-03-01',
+          to: '2026-03-31',
+          grain: 'day',
+          org: 'SE2321000032-1001',
+          ageBand: 'child',
+        }),
+      );
+      expect(other.total).toEqual({});
     });
   });
 });

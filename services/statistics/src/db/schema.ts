@@ -1,5 +1,9 @@
 // The statistics service's tables, in its own PostgreSQL schema `statistics`: projections built only from events.
 // Every projection row belongs to a generation, so a rebuild fills a new one while the live one keeps serving.
+// The projection tables are partitioned by generation (migration 0003), so a query reads one generation's partition:
+// their indexes leave `gen` out, and their keys (which must include it) put it last (migration 0007). Led by a
+// column that is the same in every row of a partition, a rebuild's index builds compared every pair of rows column
+// by column, where a leading case id or code settles most comparisons on its own.
 // The projection tables' text columns (codes: HSA-ids, municipality and county codes, stages, reasons …) have the
 // "C" collation, set by migration 0006: drizzle cannot declare a collation, and drizzle-kit would not see it change.
 import { inboxTable, outboxTable } from '@samsyn/bus';
@@ -62,19 +66,17 @@ export const caseFact = statisticsSchema.table(
     sharedAt: ts('shared_at'),
   },
   (t) => [
-    primaryKey({ columns: [t.gen, t.caseId] }),
-    index('case_fact_identified_idx').on(t.gen, t.identifiedAt),
-    index('case_fact_consented_idx').on(t.gen, t.consentedAt),
-    index('case_fact_invited_idx').on(t.gen, t.invitedAt),
-    index('case_fact_held_idx').on(t.gen, t.heldAt),
-    index('case_fact_established_idx').on(t.gen, t.establishedAt),
-    index('case_fact_followed_up_idx').on(t.gen, t.followedUpAt),
-    index('case_fact_closed_idx').on(t.gen, t.closedAt),
-    index('case_fact_cancelled_idx').on(t.gen, t.cancelledAt),
-    index('case_fact_org_idx').on(t.gen, t.requesterOrg),
-    index('case_fact_principal_idx').on(t.gen, t.principal),
-    index('case_fact_municipality_idx').on(t.gen, t.municipality),
-    index('case_fact_region_idx').on(t.gen, t.region),
+    primaryKey({ columns: [t.caseId, t.gen] }),
+    // The stage times an indicator selects its period by (see query/indicators.ts); the funnel reads the stage facts
+    // and rollups instead, so the other stage times have none.
+    index('case_fact_invited_idx').on(t.invitedAt),
+    index('case_fact_held_idx').on(t.heldAt),
+    index('case_fact_established_idx').on(t.establishedAt),
+    index('case_fact_closed_idx').on(t.closedAt),
+    index('case_fact_org_idx').on(t.requesterOrg),
+    index('case_fact_principal_idx').on(t.principal),
+    index('case_fact_municipality_idx').on(t.municipality),
+    index('case_fact_region_idx').on(t.region),
   ],
 );
 
@@ -91,14 +93,15 @@ export const caseState = statisticsSchema.table(
     caseId: uuid('case_id').notNull(),
     state: text('state').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.gen, t.caseId] })],
+  (t) => [primaryKey({ columns: [t.caseId, t.gen] })],
 );
 
 /**
  * One row per case and funnel stage it reached (`closed:<reason>` and `cancelled:<reason>` included), on the
  * Stockholm day it was reached, with the case's dimensions: what the funnel reads, index-only, for an organisation,
- * principal or municipality over the days its rollups do not cover. Each index starts with one dimension and the day,
- * so a question reads only that population's stages in its range.
+ * principal or municipality over the days its rollups do not cover. Each index is keyed by one dimension and the day,
+ * so a question reads only that population's stages in its range, and carries the other columns the funnel reads as
+ * INCLUDE columns (migration 0007; drizzle cannot declare them): in the leaves, not compared when the index is built.
  */
 export const stageFact = statisticsSchema.table(
   'stage_fact',
@@ -116,37 +119,13 @@ export const stageFact = statisticsSchema.table(
     trigger: text('trigger').notNull(),
   },
   (t) => [
-    primaryKey({ columns: [t.gen, t.caseId, t.stage] }),
-    index('stage_fact_org_idx').on(
-      t.gen,
-      t.requesterOrg,
-      t.day,
-      t.stage,
-      t.ageBand,
-      t.trigger,
-      t.municipality,
-      t.region,
-    ),
-    index('stage_fact_principal_idx').on(
-      t.gen,
-      t.principal,
-      t.day,
-      t.stage,
-      t.ageBand,
-      t.trigger,
-      t.municipality,
-      t.region,
-    ),
-    index('stage_fact_municipality_idx').on(
-      t.gen,
-      t.municipality,
-      t.day,
-      t.stage,
-      t.ageBand,
-      t.trigger,
-      t.requesterOrg,
-      t.principal,
-    ),
+    primaryKey({ columns: [t.caseId, t.stage, t.gen] }),
+    // INCLUDE (stage, age_band, trigger, municipality, region)
+    index('stage_fact_org_idx').on(t.requesterOrg, t.day),
+    // INCLUDE (stage, age_band, trigger, municipality, region)
+    index('stage_fact_principal_idx').on(t.principal, t.day),
+    // INCLUDE (stage, age_band, trigger, requester_org, principal)
+    index('stage_fact_municipality_idx').on(t.municipality, t.day),
   ],
 );
 
@@ -167,9 +146,9 @@ export const invitationFact = statisticsSchema.table(
     attended: boolean('attended'),
   },
   (t) => [
-    primaryKey({ columns: [t.gen, t.invitationId] }),
-    index('invitation_fact_case_idx').on(t.gen, t.caseId),
-    index('invitation_fact_created_idx').on(t.gen, t.createdAt),
+    primaryKey({ columns: [t.invitationId, t.gen] }),
+    index('invitation_fact_case_idx').on(t.caseId),
+    index('invitation_fact_created_idx').on(t.createdAt),
   ],
 );
 
@@ -184,9 +163,9 @@ export const deviationFact = statisticsSchema.table(
     at: ts('at').notNull(),
   },
   (t) => [
-    primaryKey({ columns: [t.gen, t.deviationId] }),
-    index('deviation_fact_at_idx').on(t.gen, t.at),
-    index('deviation_fact_case_idx').on(t.gen, t.caseId),
+    primaryKey({ columns: [t.deviationId, t.gen] }),
+    index('deviation_fact_at_idx').on(t.at),
+    index('deviation_fact_case_idx').on(t.caseId),
   ],
 );
 
@@ -201,9 +180,9 @@ export const followUpFact = statisticsSchema.table(
     at: ts('at').notNull(),
   },
   (t) => [
-    primaryKey({ columns: [t.gen, t.planId, t.due] }),
-    index('follow_up_fact_at_idx').on(t.gen, t.at),
-    index('follow_up_fact_case_idx').on(t.gen, t.caseId),
+    primaryKey({ columns: [t.planId, t.due, t.gen] }),
+    index('follow_up_fact_at_idx').on(t.at),
+    index('follow_up_fact_case_idx').on(t.caseId),
   ],
 );
 
@@ -217,9 +196,9 @@ export const ratingFact = statisticsSchema.table(
     at: ts('at').notNull(),
   },
   (t) => [
-    primaryKey({ columns: [t.gen, t.ratingId] }),
-    index('rating_fact_at_idx').on(t.gen, t.at),
-    index('rating_fact_case_idx').on(t.gen, t.caseId),
+    primaryKey({ columns: [t.ratingId, t.gen] }),
+    index('rating_fact_at_idx').on(t.at),
+    index('rating_fact_case_idx').on(t.caseId),
   ],
 );
 
@@ -257,7 +236,7 @@ export const funnelRollup = statisticsSchema.table(
   // Key first, then period: a funnel reads one key's periods in one range scan.
   (t) => [
     primaryKey({
-      columns: [t.gen, t.scope, t.grain, t.key, t.period, t.parent, t.reason, t.ageBand, t.trigger],
+      columns: [t.scope, t.grain, t.key, t.period, t.parent, t.reason, t.ageBand, t.trigger, t.gen],
     }),
   ],
 );
