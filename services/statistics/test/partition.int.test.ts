@@ -441,12 +441,33 @@ describe('migration 0007 (index keys without gen)', () => {
       }
       expect(indexes.filter((i) => i.definition.startsWith('btree (gen'))).toEqual([]);
       expect(indexes.filter((i) => i.key && !i.definition.endsWith(', gen)'))).toEqual([]);
+      // The funnel's columns in the leaves, gen among them: a query's `gen = …` is checked on every row it reads.
       expect(of('stage_fact')).toEqual([
         'btree (case_id, stage, gen)',
-        'btree (municipality, day) INCLUDE (stage, age_band, trigger, requester_org, principal)',
-        'btree (principal, day) INCLUDE (stage, age_band, trigger, municipality, region)',
-        'btree (requester_org, day) INCLUDE (stage, age_band, trigger, municipality, region)',
+        'btree (municipality, day) INCLUDE (stage, age_band, trigger, requester_org, principal, gen)',
+        'btree (principal, day) INCLUDE (stage, age_band, trigger, municipality, region, gen)',
+        'btree (requester_org, day) INCLUDE (stage, age_band, trigger, municipality, region, gen)',
       ]);
+      // Each of them answers the funnel's scan of its population alone (the columns piecesQuery reads: gen, the
+      // dimensions, the day and the stage), as an index-only scan (planned as one once the table is all-visible).
+      await client.unsafe('vacuum analyze statistics.stage_fact_g1');
+      await client.begin(async (tx) => {
+        await tx`set local enable_seqscan = off`;
+        await tx`set local enable_bitmapscan = off`;
+        for (const [index, where] of [
+          ['requester_org', `requester_org = 'x' and region = '01'`],
+          ['principal', `principal = 'x' and region = '01'`],
+          ['municipality', `municipality = 'x'`],
+        ]) {
+          const plan = JSON.stringify(
+            await tx.unsafe(`explain (format json) select stage, day, count(*) from statistics.stage_fact
+              where gen = 1 and ${where} and age_band = 'adult' and trigger = 'other'
+                and day between '2026-03-01' and '2026-03-31' group by stage, day`),
+          );
+          expect(plan, index).toContain('"Node Type":"Index Only Scan"');
+          expect(plan, index).toMatch(new RegExp(`"Index Name":"stage_fact_g1_${index}_day_`));
+        }
+      });
       // The stage times no indicator selects its period by have no index any more.
       expect(of('case_fact')).toEqual([
         'btree (case_id, gen)',

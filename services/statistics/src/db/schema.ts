@@ -102,6 +102,8 @@ export const caseState = statisticsSchema.table(
  * principal or municipality over the days its rollups do not cover. Each index is keyed by one dimension and the day,
  * so a question reads only that population's stages in its range, and carries the other columns the funnel reads as
  * INCLUDE columns (migration 0007; drizzle cannot declare them): in the leaves, not compared when the index is built.
+ * gen is one of them: PostgreSQL checks a query's `gen = …` on every row even in the generation's own partition, and
+ * an index without it cannot answer the funnel on its own.
  */
 export const stageFact = statisticsSchema.table(
   'stage_fact',
@@ -120,11 +122,11 @@ export const stageFact = statisticsSchema.table(
   },
   (t) => [
     primaryKey({ columns: [t.caseId, t.stage, t.gen] }),
-    // INCLUDE (stage, age_band, trigger, municipality, region)
+    // INCLUDE (stage, age_band, trigger, municipality, region, gen)
     index('stage_fact_org_idx').on(t.requesterOrg, t.day),
-    // INCLUDE (stage, age_band, trigger, municipality, region)
+    // INCLUDE (stage, age_band, trigger, municipality, region, gen)
     index('stage_fact_principal_idx').on(t.principal, t.day),
-    // INCLUDE (stage, age_band, trigger, requester_org, principal)
+    // INCLUDE (stage, age_band, trigger, requester_org, principal, gen)
     index('stage_fact_municipality_idx').on(t.municipality, t.day),
   ],
 );
