@@ -6,6 +6,7 @@ import {
   applyEvent,
   contributions,
   emptyCase,
+  instantOrder,
   principalOf,
   regionOf,
   rollupDelta,
@@ -96,6 +97,39 @@ const history: AnyProjected[] = [
 function fold(list: AnyProjected[]) {
   return list.reduce((s, e) => applyEvent(s, e), emptyCase(caseId));
 }
+
+describe('instant order', () => {
+  // The fold keeps the earliest or latest of two instants; compared as text where both are UTC and written alike.
+  const formats: ((ms: number) => string)[] = [
+    (ms) => new Date(ms).toISOString(),
+    (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    (ms) => new Date(ms).toISOString().replace(/\d{2}Z$/, 'Z'),
+    (ms) => new Date(ms).toISOString().replace(/Z$/, '123Z'),
+    (ms) => {
+      const local = new Date(ms + 3_600_000).toISOString();
+      return `${local.slice(0, 23)}+01:00`;
+    },
+  ];
+  const instant = fc
+    .tuple(fc.integer({ min: Date.UTC(1990, 0, 1), max: Date.UTC(2100, 0, 1) }), fc.nat(formats.length - 1))
+    .map(([ms, f]) => (formats[f] as (ms: number) => string)(ms));
+
+  it('agrees with the order of Date.parse for instants in every form the contracts accept', () => {
+    fc.assert(
+      fc.property(instant, instant, (a, b) => {
+        expect(Math.sign(instantOrder(a, b))).toBe(Math.sign(Date.parse(a) - Date.parse(b)));
+        expect(Math.sign(instantOrder(a, a))).toBe(0);
+      }),
+      { numRuns: 5000 },
+    );
+    // Close instants, where text and time could disagree first: the same second, fractions of different lengths.
+    expect(instantOrder('2026-03-02T09:00:00.5Z', '2026-03-02T09:00:00.45Z')).toBeGreaterThan(0);
+    expect(instantOrder('2026-03-02T09:00:00Z', '2026-03-02T09:00:00.000Z')).toBe(0);
+    expect(instantOrder('2026-03-02T10:00:00+01:00', '2026-03-02T09:00:00Z')).toBe(0);
+    expect(instantOrder('2026-03-02T09:00:00.9Z', '2026-03-02T09:00:01.0Z')).toBeLessThan(0);
+    expect(Number.isNaN(instantOrder('not a date', '2026-03-02T09:00:00Z'))).toBe(true);
+  });
+});
 
 describe('the case fold', () => {
   it('reaches the same state and rollup cells in any order and with any event repeated', () => {

@@ -65,13 +65,40 @@ export function regionOf(municipality: string): string {
   return municipality.slice(0, 2);
 }
 
+/**
+ * Whether `s` is written `YYYY-MM-DDTHH:MM:SS[.f[f[f]]]Z`: a UTC instant to the millisecond at most (what Date.parse
+ * keeps), whose text sorts as its time does among instants written alike.
+ */
+function isUtcText(s: string): boolean {
+  return (
+    s.length >= 20 &&
+    s.length <= 24 &&
+    s.charCodeAt(s.length - 1) === 90 && // Z
+    s.charCodeAt(4) === 45 && // -
+    s.charCodeAt(7) === 45 &&
+    s.charCodeAt(10) === 84 && // T
+    s.charCodeAt(13) === 58 && // :
+    s.charCodeAt(16) === 58
+  );
+}
+
+/**
+ * Negative, zero or positive as instant `a` is before, at or after `b` (NaN if either is not a date, like the
+ * difference of their `Date.parse`). Two UTC instants written alike (the same length, so the same fraction digits)
+ * are compared as text: a rebuild compares millions of them, and parsing both was a tenth of its fold.
+ */
+export function instantOrder(a: string, b: string): number {
+  if (a.length === b.length && isUtcText(a) && isUtcText(b)) return a < b ? -1 : a > b ? 1 : 0;
+  return Date.parse(a) - Date.parse(b);
+}
+
 function earliest(current: string | undefined, next: string): string {
   if (!current) return next;
-  return Date.parse(next) < Date.parse(current) ? next : current;
+  return instantOrder(next, current) < 0 ? next : current;
 }
 
 function later(current: string | undefined, next: string): boolean {
-  return !current || Date.parse(next) >= Date.parse(current);
+  return !current || instantOrder(next, current) >= 0;
 }
 
 /** The events the projection reads, each a pure change of the case state. */
@@ -142,7 +169,7 @@ export function applyEvent(
           if (d.reason) s.closedReasonCase = d.reason;
           break;
         case 'cancelled':
-          if (!s.cancelledAt || Date.parse(d.at) <= Date.parse(s.cancelledAt)) {
+          if (!s.cancelledAt || instantOrder(d.at, s.cancelledAt) <= 0) {
             s.cancelledAt = d.at;
             if (d.reason) s.cancelledReason = d.reason;
           }
@@ -164,7 +191,7 @@ export function applyEvent(
     case 'invitationRejected': {
       const d = event.data;
       const inv = s.invitations[d.invitationId] ?? addInvitation(s, d.invitationId, d.org, d.kind, d.at);
-      if (!inv.respondedAt || Date.parse(d.at) < Date.parse(inv.respondedAt)) {
+      if (!inv.respondedAt || instantOrder(d.at, inv.respondedAt) < 0) {
         inv.respondedAt = d.at;
         inv.response = event.name === 'invitationAccepted' ? 'accepted' : 'rejected';
       }
@@ -207,7 +234,7 @@ export function applyEvent(
       s.followedUpAt = earliest(s.followedUpAt, d.at);
       const key = `${d.planId}|${d.followUpDue}`;
       const existing = s.followUps[key];
-      if (!existing || Date.parse(d.at) < Date.parse(existing.at))
+      if (!existing || instantOrder(d.at, existing.at) < 0)
         s.followUps[key] = { planId: d.planId, due: d.followUpDue, onTime: d.onTime, at: d.at };
       break;
     }
