@@ -77,6 +77,9 @@ const GRAIN_ID: Record<RollupGrain, number> = { day: 0, week: 1, month: 2 };
 // 2^53; without its column, the rollup row it is counted in.
 const PERIOD_BITS = 16;
 const GROUP_BITS = 12;
+// 2 ** PERIOD_BITS and 2 ** GROUP_BITS, computed once: written out in the loops they were a call to pow each time.
+const PERIOD_SCALE = 2 ** PERIOD_BITS;
+const GROUP_SCALE = 2 ** GROUP_BITS;
 const COLUMNS = 8;
 const PLACE_LIMIT = 2 ** (53 - 2 - PERIOD_BITS - GROUP_BITS - 3);
 if (ROLLUP_COUNTS.length !== COLUMNS) throw new Error('rollup counter: one column slot per rollup count');
@@ -208,8 +211,7 @@ export class RollupCounter {
         this.slots.set(stage, slot);
       }
       const group = this.groups.id(slot.reason, dims.ageBand, dims.trigger);
-      if (group >= 2 ** GROUP_BITS)
-        throw tooMany('reason, target group and trigger combinations', 2 ** GROUP_BITS);
+      if (group >= GROUP_SCALE) throw tooMany('reason, target group and trigger combinations', GROUP_SCALE);
       columnOf[i] = slot.column;
       groupOf[i] = group;
       const dayId = this.periodId(day);
@@ -222,10 +224,10 @@ export class RollupCounter {
       if (place >= PLACE_LIMIT) throw tooMany('scope, key and parent combinations', PLACE_LIMIT);
       for (const grain of ROLLUP_GRAINS[scope]) {
         const grainId = GRAIN_ID[grain];
-        const base = (place * 4 + grainId) * 2 ** PERIOD_BITS;
+        const base = (place * 4 + grainId) * PERIOD_SCALE;
         for (let i = 0; i < stages.length; i++)
           this.counts.add(
-            ((base + (periodOf[i * 3 + grainId] ?? 0)) * 2 ** GROUP_BITS + (groupOf[i] ?? 0)) * COLUMNS +
+            ((base + (periodOf[i * 3 + grainId] ?? 0)) * GROUP_SCALE + (groupOf[i] ?? 0)) * COLUMNS +
               (columnOf[i] ?? 0),
           );
       }
@@ -234,7 +236,7 @@ export class RollupCounter {
 
   private periodId(period: string): number {
     const id = this.periods.id(period);
-    if (id >= 2 ** PERIOD_BITS) throw tooMany('periods', 2 ** PERIOD_BITS);
+    if (id >= PERIOD_SCALE) throw tooMany('periods', PERIOD_SCALE);
     return id;
   }
 
@@ -331,10 +333,10 @@ export class RollupCounter {
     // One array reused for every row: a fresh one per row made most of the garbage.
     const ranks = new Array<number>(order.length).fill(0);
     const rankRow = (row: number): void => {
-      const group = row % 2 ** GROUP_BITS;
-      const rest = Math.floor(row / 2 ** GROUP_BITS);
-      const day = rest % 2 ** PERIOD_BITS;
-      const placeGrain = Math.floor(rest / 2 ** PERIOD_BITS);
+      const group = row % GROUP_SCALE;
+      const rest = Math.floor(row / GROUP_SCALE);
+      const day = rest % PERIOD_SCALE;
+      const placeGrain = Math.floor(rest / PERIOD_SCALE);
       const place = Math.floor(placeGrain / 4);
       ranks[0] = fields.scope.rank[place] ?? 0;
       ranks[1] = fields.grain.rank[placeGrain % 4] ?? 0;

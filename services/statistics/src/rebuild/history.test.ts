@@ -1,8 +1,9 @@
-import { fromHeaders } from '@samsyn/contracts';
+import { events, fromHeaders } from '@samsyn/contracts';
 import { prng } from '@samsyn/testkit/prng';
 import type { JsMsg } from 'nats';
 import { describe, expect, it } from 'vitest';
-import { envelopeType, headerLookup, rawHeaderBlock } from './history.ts';
+import { PROJECTED_EVENTS } from '../projection/case-state.ts';
+import { envelopeEvent, envelopeType, headerLookup, rawHeaderBlock } from './history.ts';
 
 /** A message as nats.js holds it: the raw bytes with the header block first, and where that block ends. */
 function rawMessage(headerLines: string[] | null, body = '{}'): JsMsg {
@@ -48,7 +49,7 @@ describe('envelopeType, the byte scan the history thread uses', () => {
   const valid = [
     'ce-specversion: 1.0',
     'ce-id: 3f1c2a4e-8d2b-4c1a-9e7f-1a2b3c4d5e6f',
-    'ce-type: samsyn.case.initiated.v1',
+    `ce-type: ${events.caseInitiated.type}`,
     'ce-source: urn:samsyn:invitation',
     'ce-time: 2026-03-30T22:15:00.000Z',
     'ce-subject: 849d73eb-438a-4907-ad09-0402c802d7c5',
@@ -63,11 +64,29 @@ describe('envelopeType, the byte scan the history thread uses', () => {
   };
   const scanned = (msg: JsMsg) => {
     const block = rawHeaderBlock(msg);
-    return block ? envelopeType(block) : undefined;
+    const type = block ? envelopeType(block) : undefined;
+    // The statistics event it names, found on the bytes, is the one its type names.
+    expect(block ? envelopeEvent(block) : undefined).toBe(
+      PROJECTED_EVENTS.find((name) => events[name].type === type),
+    );
+    return type;
   };
 
   it('reads the type of a valid envelope, and turns away each way of breaking one', () => {
-    expect(scanned(rawMessage(valid))).toBe('samsyn.case.initiated.v1');
+    expect(scanned(rawMessage(valid))).toBe(events.caseInitiated.type);
+    // The statistics event of a type, found on the bytes: exactly its type, trimmed, and no other.
+    const typed = (line: string) =>
+      envelopeEvent(
+        rawHeaderBlock(rawMessage(valid.map((l) => (l.startsWith('ce-type') ? line : l)))) as Uint8Array,
+      );
+    const closed = events.planClosed.type;
+    expect(typed(`ce-type: ${events.caseInitiated.type}`)).toBe('caseInitiated');
+    expect(typed(`ce-type:${closed}  `)).toBe('planClosed');
+    expect(typed(`ce-type: ${closed.slice(0, -1)}`)).toBeUndefined();
+    expect(typed(`ce-type: ${closed}2`)).toBeUndefined();
+    expect(typed(`ce-type: ${closed.toUpperCase()}`)).toBeUndefined();
+    expect(typed(`ce-type: ${closed}\u00a0`)).toBe('planClosed');
+    expect(typed('ce-type: samsyn.case.initiated.v1')).toBeUndefined();
     const without = (prefix: string) => valid.filter((l) => !l.startsWith(prefix));
     const cases: [string[], string | undefined][] = [
       [without('ce-id'), undefined],
@@ -75,7 +94,7 @@ describe('envelopeType, the byte scan the history thread uses', () => {
       [valid.map((l) => (l.startsWith('ce-specversion') ? 'ce-specversion: 0.3' : l)), undefined],
       [
         valid.map((l) => (l.startsWith('ce-specversion') ? 'ce-specversion:1.0 ' : l)),
-        'samsyn.case.initiated.v1',
+        events.caseInitiated.type,
       ],
       [valid.map((l) => (l.startsWith('ce-time') ? 'ce-time:   ' : l)), undefined],
       // The first line of a name counts, even if a later one would have done.
@@ -87,7 +106,7 @@ describe('envelopeType, the byte scan the history thread uses', () => {
       [['ce-types: samsyn.x', ...without('ce-type')], undefined],
       // A value of Unicode spaces only is empty once trimmed, as String.prototype.trim has it.
       [valid.map((l) => (l.startsWith('ce-id') ? 'ce-id: \u00a0\u2003' : l)), undefined],
-      [valid.map((l) => (l.startsWith('ce-id') ? 'ce-id: åäö' : l)), 'samsyn.case.initiated.v1'],
+      [valid.map((l) => (l.startsWith('ce-id') ? 'ce-id: åäö' : l)), events.caseInitiated.type],
     ];
     for (const [lines, type] of cases) {
       const msg = rawMessage(lines);
