@@ -131,12 +131,15 @@ async function buildGeneration(
   const dropping = dropRetired(db);
   // Awaited before the write, or in the failure path below; until then its failure must not count as unhandled.
   dropping.catch(() => {});
-  const [created] = (await db.execute(
-    sql`insert into statistics.generation (status) values ('building') returning id`,
-  )) as unknown as { id: number }[];
+  const [created] = (await db
+    .execute(sql`insert into statistics.generation (status) values ('building') returning id`)
+    .catch(async (err: unknown) => {
+      await dropping.catch(() => {});
+      throw err;
+    })) as unknown as { id: number }[];
   const gen = created?.id;
   if (gen === undefined) {
-    await dropping;
+    await dropping.catch(() => {});
     throw new Error('could not create a projection generation');
   }
   try {
