@@ -14,7 +14,8 @@
 --    selects its period by them (the funnel reads the stage facts and rollups), and a rebuild built each of them.
 -- Every index is rebuilt on every generation's partitions (measured here: about 30 s for a generation of a million
 -- cases, so about a minute with a retired one not dropped yet).
--- Queries and the previous release's code work before and after: no name or column changes, only how rows are found.
+-- Queries and the previous release's code work before and after: no column or index name changes (the keys'
+-- constraint names follow their columns, and nothing refers to them), only how rows are found.
 DROP INDEX "statistics"."case_fact_identified_idx";--> statement-breakpoint
 DROP INDEX "statistics"."case_fact_consented_idx";--> statement-breakpoint
 DROP INDEX "statistics"."case_fact_followed_up_idx";--> statement-breakpoint
