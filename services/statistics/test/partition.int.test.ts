@@ -119,6 +119,27 @@ async function beforeMigration(
   return db;
 }
 
+/**
+ * A test of migration `tag` on a database migrated up to it, with the live generation 1 and a retired generation 2
+ * whose partition of `table` is not dropped yet (see beforeMigration); the database is dropped afterwards.
+ */
+function migrationTest(
+  tag: string,
+  title: string,
+  behaviour: string,
+  table: string,
+  fn: (database: Database, client: postgres.Sql) => Promise<void>,
+): void {
+  describe(`migration ${tag} (${title})`, () => {
+    let db: TestDatabase | undefined;
+    afterAll(async () => db?.drop());
+
+    it(behaviour, async () => {
+      db = await beforeMigration(`statsmigration${Number(tag)}`, tag, table, fn);
+    });
+  });
+}
+
 describe('migration 0003 (partition per generation)', () => {
   let db: TestDatabase;
   afterAll(async () => db?.drop());
@@ -216,308 +237,297 @@ async function consentLive(database: Database): Promise<void> {
   );
 }
 
-describe('migration 0004 (case state apart)', () => {
-  let db: TestDatabase;
-  afterAll(async () => db?.drop());
+migrationTest(
+  '0004',
+  'case state apart',
+  "moves every generation's case states into case_state partitions and keeps the live upsert working",
+  'case_fact',
+  async (database, client) => {
+    const state = initiatedState();
+    for (const gen of [1, 2])
+      await client`insert into statistics.case_fact (gen, case_id, requester_org, identified_at, state)
+      values (${gen}, ${CASE}, 'SE2321000032-1001', '2026-03-02T09:00:00Z', ${client.json(state as never)})`;
 
-  it("moves every generation's case states into case_state partitions and keeps the live upsert working", async () => {
-    db = await beforeMigration('statsmigration4', '0004', 'case_fact', async (database, client) => {
-      const state = initiatedState();
-      for (const gen of [1, 2])
-        await client`insert into statistics.case_fact (gen, case_id, requester_org, identified_at, state)
-          values (${gen}, ${CASE}, 'SE2321000032-1001', '2026-03-02T09:00:00Z', ${client.json(state as never)})`;
+    await migrate(database, { schema: 'statistics', migrationsFolder: MIGRATIONS });
 
-      await migrate(database, { schema: 'statistics', migrationsFolder: MIGRATIONS });
+    // As JSON values: migration 0006 made the state text.
+    const states = await client<{ gen: number; state: unknown }[]>`
+    select gen, state::jsonb as state from statistics.case_state order by gen`;
+    expect(states).toEqual([
+      { gen: 1, state },
+      { gen: 2, state },
+    ]);
+    const partitions = await client<{ name: string }[]>`
+    select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+    where i.inhparent = 'statistics.case_state'::regclass order by 1`;
+    expect(partitions.map((p) => p.name)).toEqual(['case_state_g1', 'case_state_g2']);
+    const [column] = await client<{ n: number }[]>`
+    select count(*)::int as n from information_schema.columns
+    where table_schema = 'statistics' and table_name like 'case_fact%' and column_name = 'state'`;
+    expect(column?.n).toBe(0);
+    // The next event of the case folds into the moved state: its consent shows in the case row and the state.
+    await consentLive(database);
+    const [row] = await client<{ consented: Date; identified: Date; state: { consentedAt: string } }[]>`
+    select f.consented_at as consented, f.identified_at as identified, s.state::jsonb as state
+    from statistics.case_fact f join statistics.case_state s using (gen, case_id) where f.gen = 1`;
+    expect(row?.consented.toISOString()).toBe('2026-03-03T10:00:00.000Z');
+    expect(row?.identified.toISOString()).toBe('2026-03-02T09:00:00.000Z');
+    expect(row?.state.consentedAt).toBe('2026-03-03T10:00:00Z');
+    // Dropping the retired generation takes its case_state partition with it.
+    await dropPartitions(client, 2);
+    expect(await partitionsOf(client, 2)).toEqual([]);
+  },
+);
 
-      // As JSON values: migration 0006 made the state text.
-      const states = await client<{ gen: number; state: unknown }[]>`
-        select gen, state::jsonb as state from statistics.case_state order by gen`;
-      expect(states).toEqual([
-        { gen: 1, state },
-        { gen: 2, state },
-      ]);
-      const partitions = await client<{ name: string }[]>`
-        select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
-        where i.inhparent = 'statistics.case_state'::regclass order by 1`;
-      expect(partitions.map((p) => p.name)).toEqual(['case_state_g1', 'case_state_g2']);
-      const [column] = await client<{ n: number }[]>`
-        select count(*)::int as n from information_schema.columns
-        where table_schema = 'statistics' and table_name like 'case_fact%' and column_name = 'state'`;
-      expect(column?.n).toBe(0);
-      // The next event of the case folds into the moved state: its consent shows in the case row and the state.
-      await consentLive(database);
-      const [row] = await client<{ consented: Date; identified: Date; state: { consentedAt: string } }[]>`
-        select f.consented_at as consented, f.identified_at as identified, s.state::jsonb as state
-        from statistics.case_fact f join statistics.case_state s using (gen, case_id) where f.gen = 1`;
-      expect(row?.consented.toISOString()).toBe('2026-03-03T10:00:00.000Z');
-      expect(row?.identified.toISOString()).toBe('2026-03-02T09:00:00.000Z');
-      expect(row?.state.consentedAt).toBe('2026-03-03T10:00:00Z');
-      // Dropping the retired generation takes its case_state partition with it.
-      await dropPartitions(client, 2);
-      expect(await partitionsOf(client, 2)).toEqual([]);
+migrationTest(
+  '0005',
+  'rollup rows per reason',
+  "gathers every generation's rollup cells into rows of stage counts, one per reason",
+  'funnel_rollup',
+  async (database, client) => {
+    const cells: [number, string, string, string, string, string, string, string, string, number][] = [
+      [1, 'month', 'all', 'identified', '2026-01-01', '', '', 'adult', 'other', 10],
+      [1, 'month', 'all', 'closed', '2026-01-01', '', '', 'adult', 'other', 3],
+      [1, 'month', 'all', 'closed:moved', '2026-01-01', '', '', 'adult', 'other', 2],
+      [1, 'month', 'all', 'closed:other', '2026-01-01', '', '', 'adult', 'other', 1],
+      [1, 'month', 'all', 'cancelled', '2026-01-01', '', '', 'adult', 'other', 4],
+      [1, 'month', 'all', 'cancelled:consent-refused', '2026-01-01', '', '', 'adult', 'other', 4],
+      [1, 'day', 'region', 'followed-up', '2026-01-05', '01', '', 'child', 'discharge', 7],
+      [2, 'month', 'all', 'identified', '2026-01-01', '', '', 'adult', 'other', 5],
+    ];
+    for (const cell of cells)
+      await client`insert into statistics.funnel_rollup
+      (gen, grain, scope, stage, period, key, parent, age_band, trigger, n) values ${client([cell])}`;
+
+    await migrate(database, { schema: 'statistics', migrationsFolder: MIGRATIONS });
+
+    const rows = await client`
+    select gen, grain, scope, period::text, key, parent, age_band, trigger, reason, identified, consented, invited,
+      held, established, followed_up, closed, cancelled
+    from statistics.funnel_rollup order by gen, grain, reason`;
+    const row = (gen: number, grain: string, scope: string, period: string, key: string, reason: string) => ({
+      gen,
+      grain,
+      scope,
+      period,
+      key,
+      parent: '',
+      age_band: grain === 'day' ? 'child' : 'adult',
+      trigger: grain === 'day' ? 'discharge' : 'other',
+      reason,
+      identified: 0,
+      consented: 0,
+      invited: 0,
+      held: 0,
+      established: 0,
+      followed_up: 0,
+      closed: 0,
+      cancelled: 0,
     });
-  });
-});
-
-describe('migration 0005 (rollup rows per reason)', () => {
-  let db: TestDatabase;
-  afterAll(async () => db?.drop());
-
-  it("gathers every generation's rollup cells into rows of stage counts, one per reason", async () => {
-    db = await beforeMigration('statsmigration5', '0005', 'funnel_rollup', async (database, client) => {
-      const cells: [number, string, string, string, string, string, string, string, string, number][] = [
-        [1, 'month', 'all', 'identified', '2026-01-01', '', '', 'adult', 'other', 10],
-        [1, 'month', 'all', 'closed', '2026-01-01', '', '', 'adult', 'other', 3],
-        [1, 'month', 'all', 'closed:moved', '2026-01-01', '', '', 'adult', 'other', 2],
-        [1, 'month', 'all', 'closed:other', '2026-01-01', '', '', 'adult', 'other', 1],
-        [1, 'month', 'all', 'cancelled', '2026-01-01', '', '', 'adult', 'other', 4],
-        [1, 'month', 'all', 'cancelled:consent-refused', '2026-01-01', '', '', 'adult', 'other', 4],
-        [1, 'day', 'region', 'followed-up', '2026-01-05', '01', '', 'child', 'discharge', 7],
-        [2, 'month', 'all', 'identified', '2026-01-01', '', '', 'adult', 'other', 5],
-      ];
-      for (const cell of cells)
-        await client`insert into statistics.funnel_rollup
-          (gen, grain, scope, stage, period, key, parent, age_band, trigger, n) values ${client([cell])}`;
-
-      await migrate(database, { schema: 'statistics', migrationsFolder: MIGRATIONS });
-
-      const rows = await client`
-        select gen, grain, scope, period::text, key, parent, age_band, trigger, reason, identified, consented, invited,
-          held, established, followed_up, closed, cancelled
-        from statistics.funnel_rollup order by gen, grain, reason`;
-      const row = (
-        gen: number,
-        grain: string,
-        scope: string,
-        period: string,
-        key: string,
-        reason: string,
-      ) => ({
-        gen,
-        grain,
-        scope,
-        period,
-        key,
-        parent: '',
-        age_band: grain === 'day' ? 'child' : 'adult',
-        trigger: grain === 'day' ? 'discharge' : 'other',
-        reason,
-        identified: 0,
-        consented: 0,
-        invited: 0,
-        held: 0,
-        established: 0,
-        followed_up: 0,
-        closed: 0,
-        cancelled: 0,
-      });
-      expect(rows).toEqual([
-        { ...row(1, 'day', 'region', '2026-01-05', '01', ''), followed_up: 7 },
-        { ...row(1, 'month', 'all', '2026-01-01', '', ''), identified: 10, closed: 3, cancelled: 4 },
-        { ...row(1, 'month', 'all', '2026-01-01', '', 'consent-refused'), cancelled: 4 },
-        { ...row(1, 'month', 'all', '2026-01-01', '', 'moved'), closed: 2 },
-        { ...row(1, 'month', 'all', '2026-01-01', '', 'other'), closed: 1 },
-        { ...row(2, 'month', 'all', '2026-01-01', '', ''), identified: 5 },
-      ]);
-      const partitions = await client<{ name: string }[]>`
-        select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
-        where i.inhparent = 'statistics.funnel_rollup'::regclass order by 1`;
-      expect(partitions.map((p) => p.name)).toEqual(['funnel_rollup_g1', 'funnel_rollup_g2']);
-      // The funnel reads the stages back under their names, the reasons included.
-      const january = await funnel(
-        database.db,
-        1,
-        parseFilter({ from: '2026-01-01', to: '2026-01-31', grain: 'month' }),
-      );
-      expect(january.source).toBe('rollup-all');
-      expect(january.total).toEqual({
-        identified: 10,
-        closed: 3,
-        'closed:moved': 2,
-        'closed:other': 1,
-        cancelled: 4,
-        'cancelled:consent-refused': 4,
-      });
+    expect(rows).toEqual([
+      { ...row(1, 'day', 'region', '2026-01-05', '01', ''), followed_up: 7 },
+      { ...row(1, 'month', 'all', '2026-01-01', '', ''), identified: 10, closed: 3, cancelled: 4 },
+      { ...row(1, 'month', 'all', '2026-01-01', '', 'consent-refused'), cancelled: 4 },
+      { ...row(1, 'month', 'all', '2026-01-01', '', 'moved'), closed: 2 },
+      { ...row(1, 'month', 'all', '2026-01-01', '', 'other'), closed: 1 },
+      { ...row(2, 'month', 'all', '2026-01-01', '', ''), identified: 5 },
+    ]);
+    const partitions = await client<{ name: string }[]>`
+    select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+    where i.inhparent = 'statistics.funnel_rollup'::regclass order by 1`;
+    expect(partitions.map((p) => p.name)).toEqual(['funnel_rollup_g1', 'funnel_rollup_g2']);
+    // The funnel reads the stages back under their names, the reasons included.
+    const january = await funnel(
+      database.db,
+      1,
+      parseFilter({ from: '2026-01-01', to: '2026-01-31', grain: 'month' }),
+    );
+    expect(january.source).toBe('rollup-all');
+    expect(january.total).toEqual({
+      identified: 10,
+      closed: 3,
+      'closed:moved': 2,
+      'closed:other': 1,
+      cancelled: 4,
+      'cancelled:consent-refused': 4,
     });
-  });
-});
+  },
+);
 
-describe('migration 0006 (state as text, codes in the "C" collation)', () => {
-  let db: TestDatabase;
-  afterAll(async () => db?.drop());
+migrationTest(
+  '0006',
+  'state as text, codes in the "C" collation',
+  "keeps every generation's states and stage facts, and the live fold and the funnel work on them",
+  'case_state',
+  async (database, client) => {
+    const state = initiatedState();
+    for (const gen of [1, 2])
+      await client`insert into statistics.case_state (gen, case_id, state)
+      values (${gen}, ${CASE}, ${client.json(state as never)})`;
+    await client`insert into statistics.case_fact (gen, case_id, requester_org, principal, municipality, region,
+      age_band, trigger, identified_at)
+    values (1, ${CASE}, 'SE2321000032-1001', 'SE2321000032', '0180', '01', 'adult', 'other', '2026-03-02T09:00:00Z')`;
+    await client`insert into statistics.stage_fact (gen, case_id, stage, day, requester_org, principal, municipality,
+      region, age_band, trigger)
+    values (1, ${CASE}, 'identified', '2026-03-02', 'SE2321000032-1001', 'SE2321000032', '0180', '01', 'adult',
+      'other')`;
 
-  it("keeps every generation's states and stage facts, and the live fold and the funnel work on them", async () => {
-    db = await beforeMigration('statsmigration6', '0006', 'case_state', async (database, client) => {
-      const state = initiatedState();
-      for (const gen of [1, 2])
-        await client`insert into statistics.case_state (gen, case_id, state)
-          values (${gen}, ${CASE}, ${client.json(state as never)})`;
-      await client`insert into statistics.case_fact (gen, case_id, requester_org, principal, municipality, region,
-          age_band, trigger, identified_at)
-        values (1, ${CASE}, 'SE2321000032-1001', 'SE2321000032', '0180', '01', 'adult', 'other', '2026-03-02T09:00:00Z')`;
-      await client`insert into statistics.stage_fact (gen, case_id, stage, day, requester_org, principal, municipality,
-          region, age_band, trigger)
-        values (1, ${CASE}, 'identified', '2026-03-02', 'SE2321000032-1001', 'SE2321000032', '0180', '01', 'adult',
-          'other')`;
+    await migrate(database, { schema: 'statistics', migrationsFolder: MIGRATIONS });
 
-      await migrate(database, { schema: 'statistics', migrationsFolder: MIGRATIONS });
+    // The states are JSON text now, the same values.
+    const states = await client<{ gen: number; state: string; type: string }[]>`
+    select gen, state, pg_typeof(state)::text as type from statistics.case_state order by gen`;
+    expect(states.map((r) => [r.gen, r.type, JSON.parse(r.state)])).toEqual([
+      [1, 'text', state],
+      [2, 'text', state],
+    ]);
+    // Every text column of every projection table, parents and partitions, compares bytes.
+    const columns = await client<{ table: string; column: string; collation: string }[]>`
+    select c.relname as table, a.attname as column, coalesce(co.collname, '') as collation
+    from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+      left join pg_collation co on co.oid = a.attcollation
+    where n.nspname = 'statistics' and c.relkind in ('p', 'r') and a.attnum > 0 and not a.attisdropped
+      and a.atttypid = 'text'::regtype and c.relname ~ ${`^(${PROJECTION_TABLES.join('|')})(_g[0-9]+)?$`}
+      and not (c.relname like 'case_state%' and a.attname = 'state')`;
+    expect(columns.length).toBeGreaterThanOrEqual(2 * 28);
+    expect(columns.filter((c) => c.collation !== 'C')).toEqual([]);
 
-      // The states are JSON text now, the same values.
-      const states = await client<{ gen: number; state: string; type: string }[]>`
-        select gen, state, pg_typeof(state)::text as type from statistics.case_state order by gen`;
-      expect(states.map((r) => [r.gen, r.type, JSON.parse(r.state)])).toEqual([
-        [1, 'text', state],
-        [2, 'text', state],
-      ]);
-      // Every text column of every projection table, parents and partitions, compares bytes.
-      const columns = await client<{ table: string; column: string; collation: string }[]>`
-        select c.relname as table, a.attname as column, coalesce(co.collname, '') as collation
-        from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
-          left join pg_collation co on co.oid = a.attcollation
-        where n.nspname = 'statistics' and c.relkind in ('p', 'r') and a.attnum > 0 and not a.attisdropped
-          and a.atttypid = 'text'::regtype and c.relname ~ ${`^(${PROJECTION_TABLES.join('|')})(_g[0-9]+)?$`}
-          and not (c.relname like 'case_state%' and a.attname = 'state')`;
-      expect(columns.length).toBeGreaterThanOrEqual(2 * 28);
-      expect(columns.filter((c) => c.collation !== 'C')).toEqual([]);
+    // The next event of the case folds into the migrated state and reaches the case row, stage facts and rollups.
+    await consentLive(database);
+    const [row] = await client<{ consented: Date; state: string }[]>`
+    select f.consented_at as consented, s.state
+    from statistics.case_fact f join statistics.case_state s using (gen, case_id) where f.gen = 1`;
+    expect(row?.consented.toISOString()).toBe('2026-03-03T10:00:00.000Z');
+    expect(JSON.parse(row?.state ?? '{}')).toEqual({ ...state, consentedAt: '2026-03-03T10:00:00Z' });
+    // The funnel from the stage facts alone, and from a month of the rollups with the stage facts for the days
+    // before it (one query over both; the rollups hold only what the fold added after the migration).
+    const stages = await funnel(
+      database.db,
+      1,
+      parseFilter({ from: '2026-03-01', to: '2026-03-31', org: 'SE2321000032-1001', municipality: '0180' }),
+    );
+    expect(stages.source).toBe('stages');
+    expect(stages.total).toEqual({ identified: 1, consented: 1 });
+    const mixed = await funnel(
+      database.db,
+      1,
+      parseFilter({ from: '2026-02-15', to: '2026-03-31', org: 'SE2321000032-1001' }),
+    );
+    expect(mixed.source).toBe('rollup-org+stages');
+    expect(mixed.total).toEqual({ consented: 1 });
+  },
+);
 
-      // The next event of the case folds into the migrated state and reaches the case row, stage facts and rollups.
-      await consentLive(database);
-      const [row] = await client<{ consented: Date; state: string }[]>`
-        select f.consented_at as consented, s.state
-        from statistics.case_fact f join statistics.case_state s using (gen, case_id) where f.gen = 1`;
-      expect(row?.consented.toISOString()).toBe('2026-03-03T10:00:00.000Z');
-      expect(JSON.parse(row?.state ?? '{}')).toEqual({ ...state, consentedAt: '2026-03-03T10:00:00Z' });
-      // The funnel from the stage facts alone, and from a month of the rollups with the stage facts for the days
-      // before it (one query over both; the rollups hold only what the fold added after the migration).
+migrationTest(
+  '0007',
+  'index keys without gen',
+  "rebuilds every generation's keys and indexes without gen in front, and the live fold and the funnel work on them",
+  'stage_fact',
+  async (database, client) => {
+    for (const gen of [1, 2])
+      await client`insert into statistics.stage_fact (gen, case_id, stage, day, requester_org, principal,
+        municipality, region, age_band, trigger)
+      values (${gen}, ${CASE}, 'identified', '2026-03-02', 'SE2321000032-1001', 'SE2321000032', '0180', '01',
+        'adult', 'other')`;
+    await client`insert into statistics.case_state (gen, case_id, state)
+    values (1, ${CASE}, ${JSON.stringify(initiatedState())})`;
+
+    await migrate(database, { schema: 'statistics', migrationsFolder: MIGRATIONS });
+
+    // Every projection table, parent and partitions alike: gen leads no index, and ends every key.
+    const indexes = await client<{ table: string; definition: string; key: boolean }[]>`
+    select t.relname as table, regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', '') as definition,
+      i.indisprimary as key
+    from pg_index i join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace
+    where n.nspname = 'statistics' and t.relname ~ ${`^(${PROJECTION_TABLES.join('|')})(_g[12])?$`}`;
+    const of = (table: string) =>
+      indexes
+        .filter((i) => i.table === table)
+        .map((i) => i.definition)
+        .sort();
+    for (const table of PROJECTION_TABLES) {
+      expect(of(table).length, table).toBeGreaterThan(0);
+      expect(of(`${table}_g1`), table).toEqual(of(table));
+      if (table === 'stage_fact') expect(of(`${table}_g2`), table).toEqual(of(table));
+    }
+    expect(indexes.filter((i) => i.definition.startsWith('btree (gen'))).toEqual([]);
+    expect(indexes.filter((i) => i.key && !i.definition.endsWith(', gen)'))).toEqual([]);
+    // The funnel's columns in the leaves, gen among them: a query's `gen = …` is checked on every row it reads.
+    expect(of('stage_fact')).toEqual([
+      'btree (case_id, stage, gen)',
+      'btree (municipality, day) INCLUDE (stage, age_band, trigger, requester_org, principal, gen)',
+      'btree (principal, day) INCLUDE (stage, age_band, trigger, municipality, region, gen)',
+      'btree (requester_org, day) INCLUDE (stage, age_band, trigger, municipality, region, gen)',
+    ]);
+    // Each of them answers the funnel's scan of its population alone (the columns piecesQuery reads: gen, the
+    // dimensions, the day and the stage), as an index-only scan (planned as one once the table is all-visible).
+    await client.unsafe('vacuum analyze statistics.stage_fact_g1');
+    await client.begin(async (tx) => {
+      await tx`set local enable_seqscan = off`;
+      await tx`set local enable_bitmapscan = off`;
+      for (const [index, where] of [
+        ['requester_org', `requester_org = 'x' and region = '01'`],
+        ['principal', `principal = 'x' and region = '01'`],
+        ['municipality', `municipality = 'x'`],
+      ]) {
+        const plan = JSON.stringify(
+          await tx.unsafe(`explain (format json) select stage, day, count(*) from statistics.stage_fact
+          where gen = 1 and ${where} and age_band = 'adult' and trigger = 'other'
+            and day between '2026-03-01' and '2026-03-31' group by stage, day`),
+        );
+        expect(plan, index).toContain('"Node Type":"Index Only Scan"');
+        expect(plan, index).toMatch(new RegExp(`"Index Name":"stage_fact_g1_${index}_day_`));
+      }
+    });
+    // The stage times no indicator selects its period by have no index any more.
+    expect(of('case_fact')).toEqual([
+      'btree (case_id, gen)',
+      'btree (closed_at)',
+      'btree (established_at)',
+      'btree (held_at)',
+      'btree (invited_at)',
+      'btree (municipality)',
+      'btree (principal)',
+      'btree (region)',
+      'btree (requester_org)',
+    ]);
+
+    // The live fold's upserts find their conflicts through the reordered keys; the funnel reads the stage facts
+    // through the new indexes, by organisation and by municipality.
+    await client`insert into statistics.case_fact (gen, case_id, requester_org, principal, municipality, region,
+      age_band, trigger, identified_at)
+    values (1, ${CASE}, 'SE2321000032-1001', 'SE2321000032', '0180', '01', 'adult', 'other', '2026-03-02T09:00:00Z')`;
+    await consentLive(database);
+    const [row] = await client<{ consented: Date }[]>`
+    select consented_at as consented from statistics.case_fact where gen = 1 and case_id = ${CASE}`;
+    expect(row?.consented.toISOString()).toBe('2026-03-03T10:00:00.000Z');
+    for (const filter of [
+      { org: 'SE2321000032-1001', ageBand: 'adult' },
+      { municipality: '0180', trigger: 'other' },
+      { principal: 'SE2321000032' },
+    ]) {
       const stages = await funnel(
         database.db,
         1,
-        parseFilter({ from: '2026-03-01', to: '2026-03-31', org: 'SE2321000032-1001', municipality: '0180' }),
+        parseFilter({ from: '2026-03-01', to: '2026-03-31', grain: 'day', ...filter }),
       );
-      expect(stages.source).toBe('stages');
-      expect(stages.total).toEqual({ identified: 1, consented: 1 });
-      const mixed = await funnel(
-        database.db,
-        1,
-        parseFilter({ from: '2026-02-15', to: '2026-03-31', org: 'SE2321000032-1001' }),
-      );
-      expect(mixed.source).toBe('rollup-org+stages');
-      expect(mixed.total).toEqual({ consented: 1 });
-    });
-  });
-});
-
-describe('migration 0007 (index keys without gen)', () => {
-  let db: TestDatabase;
-  afterAll(async () => db?.drop());
-
-  it("rebuilds every generation's keys and indexes without gen in front, and the live fold and the funnel work on them", async () => {
-    db = await beforeMigration('statsmigration7', '0007', 'stage_fact', async (database, client) => {
-      for (const gen of [1, 2])
-        await client`insert into statistics.stage_fact (gen, case_id, stage, day, requester_org, principal,
-            municipality, region, age_band, trigger)
-          values (${gen}, ${CASE}, 'identified', '2026-03-02', 'SE2321000032-1001', 'SE2321000032', '0180', '01',
-            'adult', 'other')`;
-      await client`insert into statistics.case_state (gen, case_id, state)
-        values (1, ${CASE}, ${JSON.stringify(initiatedState())})`;
-
-      await migrate(database, { schema: 'statistics', migrationsFolder: MIGRATIONS });
-
-      // Every projection table, parent and partitions alike: gen leads no index, and ends every key.
-      const indexes = await client<{ table: string; definition: string; key: boolean }[]>`
-        select t.relname as table, regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', '') as definition,
-          i.indisprimary as key
-        from pg_index i join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace
-        where n.nspname = 'statistics' and t.relname ~ ${`^(${PROJECTION_TABLES.join('|')})(_g[12])?$`}`;
-      const of = (table: string) =>
-        indexes
-          .filter((i) => i.table === table)
-          .map((i) => i.definition)
-          .sort();
-      for (const table of PROJECTION_TABLES) {
-        expect(of(table).length, table).toBeGreaterThan(0);
-        expect(of(`${table}_g1`), table).toEqual(of(table));
-        if (table === 'stage_fact') expect(of(`${table}_g2`), table).toEqual(of(table));
-      }
-      expect(indexes.filter((i) => i.definition.startsWith('btree (gen'))).toEqual([]);
-      expect(indexes.filter((i) => i.key && !i.definition.endsWith(', gen)'))).toEqual([]);
-      // The funnel's columns in the leaves, gen among them: a query's `gen = …` is checked on every row it reads.
-      expect(of('stage_fact')).toEqual([
-        'btree (case_id, stage, gen)',
-        'btree (municipality, day) INCLUDE (stage, age_band, trigger, requester_org, principal, gen)',
-        'btree (principal, day) INCLUDE (stage, age_band, trigger, municipality, region, gen)',
-        'btree (requester_org, day) INCLUDE (stage, age_band, trigger, municipality, region, gen)',
-      ]);
-      // Each of them answers the funnel's scan of its population alone (the columns piecesQuery reads: gen, the
-      // dimensions, the day and the stage), as an index-only scan (planned as one once the table is all-visible).
-      await client.unsafe('vacuum analyze statistics.stage_fact_g1');
-      await client.begin(async (tx) => {
-        await tx`set local enable_seqscan = off`;
-        await tx`set local enable_bitmapscan = off`;
-        for (const [index, where] of [
-          ['requester_org', `requester_org = 'x' and region = '01'`],
-          ['principal', `principal = 'x' and region = '01'`],
-          ['municipality', `municipality = 'x'`],
-        ]) {
-          const plan = JSON.stringify(
-            await tx.unsafe(`explain (format json) select stage, day, count(*) from statistics.stage_fact
-              where gen = 1 and ${where} and age_band = 'adult' and trigger = 'other'
-                and day between '2026-03-01' and '2026-03-31' group by stage, day`),
-          );
-          expect(plan, index).toContain('"Node Type":"Index Only Scan"');
-          expect(plan, index).toMatch(new RegExp(`"Index Name":"stage_fact_g1_${index}_day_`));
-        }
-      });
-      // The stage times no indicator selects its period by have no index any more.
-      expect(of('case_fact')).toEqual([
-        'btree (case_id, gen)',
-        'btree (closed_at)',
-        'btree (established_at)',
-        'btree (held_at)',
-        'btree (invited_at)',
-        'btree (municipality)',
-        'btree (principal)',
-        'btree (region)',
-        'btree (requester_org)',
-      ]);
-
-      // The live fold's upserts find their conflicts through the reordered keys; the funnel reads the stage facts
-      // through the new indexes, by organisation and by municipality.
-      await client`insert into statistics.case_fact (gen, case_id, requester_org, principal, municipality, region,
-          age_band, trigger, identified_at)
-        values (1, ${CASE}, 'SE2321000032-1001', 'SE2321000032', '0180', '01', 'adult', 'other', '2026-03-02T09:00:00Z')`;
-      await consentLive(database);
-      const [row] = await client<{ consented: Date }[]>`
-        select consented_at as consented from statistics.case_fact where gen = 1 and case_id = ${CASE}`;
-      expect(row?.consented.toISOString()).toBe('2026-03-03T10:00:00.000Z');
-      for (const filter of [
-        { org: 'SE2321000032-1001', ageBand: 'adult' },
-        { municipality: '0180', trigger: 'other' },
-        { principal: 'SE2321000032' },
-      ]) {
-        const stages = await funnel(
-          database.db,
-          1,
-          parseFilter({ from: '2026-03-01', to: '2026-03-31', grain: 'day', ...filter }),
-        );
-        expect(stages.source, JSON.stringify(filter)).toBe('stages');
-        expect(stages.total, JSON.stringify(filter)).toEqual({ identified: 1, consented: 1 });
-      }
-      const other = await funnel(
-        database.db,
-        1,
-        parseFilter({
-          from: '2026-03-01',
-          to: '2026-03-31',
-          grain: 'day',
-          org: 'SE2321000032-1001',
-          ageBand: 'child',
-        }),
-      );
-      expect(other.total).toEqual({});
-    });
-  });
-});
+      expect(stages.source, JSON.stringify(filter)).toBe('stages');
+      expect(stages.total, JSON.stringify(filter)).toEqual({ identified: 1, consented: 1 });
+    }
+    const other = await funnel(
+      database.db,
+      1,
+      parseFilter({
+        from: '2026-03-01',
+        to: '2026-03-31',
+        grain: 'day',
+        org: 'SE2321000032-1001',
+        ageBand: 'child',
+      }),
+    );
+    expect(other.total).toEqual({});
+  },
+);
 
 describe("the partitioned parents' statistics", () => {
   /** Tables whose parent has statistics on case_id (what the indicators' joins are planned with). */
