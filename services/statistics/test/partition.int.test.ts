@@ -13,9 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AnyProjected, applyEvent, type CaseState, emptyCase } from '../src/projection/case-state.ts';
 import { ParentStatistics } from '../src/projection/parent-statistics.ts';
 import {
+  analyzeParents,
   createLoadTables,
   dropPartitions,
   indexAndAttach,
+  LOAD_STATISTICS_TARGET,
+  PARENT_STATISTICS_TARGET,
   PROJECTION_TABLES,
 } from '../src/projection/partition.ts';
 import { applyLive, clientOf, liveGeneration, loadGeneration } from '../src/projection/store.ts';
@@ -601,6 +604,52 @@ describe('a generation being built', () => {
       }
       await dropPartitions(client, gen);
       expect(await partitionsOf(client, gen)).toEqual([]);
+    });
+  });
+
+  it("is analyzed from a smaller sample than the server's default, and so are the parents; the lanes get theirs back", async () => {
+    const gen = 9_005;
+    await withLoadTables(gen, async (client, lanes) => {
+      const [server] = await client<
+        { target: string }[]
+      >`select current_setting('default_statistics_target') as target`;
+      expect(Number(server?.target)).toBeGreaterThan(LOAD_STATISTICS_TARGET);
+      // 2,000 cases identified a minute apart: more distinct values than either histogram has room for.
+      await client.unsafe(
+        `insert into statistics.case_fact_g${gen} (gen, case_id, identified_at)
+         select ${gen}, gen_random_uuid(), timestamptz '2026-01-01 08:00Z' + n * interval '1 minute'
+         from generate_series(1, 2000) n`,
+      );
+      try {
+        await indexAndAttach(lanes, gen);
+        const bounds = async (table: string, column: string, inherited: boolean) => {
+          const [row] = await client<{ n: number | null }[]>`
+            select array_length(histogram_bounds, 1) as n from pg_stats
+            where schemaname = 'statistics' and tablename = ${table} and attname = ${column} and inherited = ${inherited}`;
+          return row?.n;
+        };
+        // A histogram has one bound more than the target's buckets.
+        expect(await bounds(`case_fact_g${gen}`, 'identified_at', false)).toBe(LOAD_STATISTICS_TARGET + 1);
+        for (const lane of lanes) {
+          const [row] = await lane<
+            { target: string }[]
+          >`select current_setting('default_statistics_target') as target`;
+          expect(row?.target).toBe(server?.target);
+        }
+        await analyzeParents(client);
+        expect(await bounds('case_fact', 'case_id', true)).toBe(PARENT_STATISTICS_TARGET + 1);
+        // What the joins are planned by: every case id distinct, as a fraction of the rows (not a count of 200).
+        const [distinct] = await client<{ n: number }[]>`
+          select n_distinct as n from pg_stats where schemaname = 'statistics' and tablename = 'case_fact'
+            and attname = 'case_id' and inherited`;
+        expect(distinct?.n).toBeLessThan(0);
+        const [own] = await client<
+          { target: string }[]
+        >`select current_setting('default_statistics_target') as target`;
+        expect(own?.target).toBe(server?.target);
+      } finally {
+        await dropPartitions(client, gen);
+      }
     });
   });
 

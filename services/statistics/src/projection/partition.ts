@@ -34,14 +34,35 @@ export const JOINED_TABLES = [
  * against 1.3 s for the hash join it chose with them). The partitions' own statistics come with their load.
  */
 export async function analyzeParents(
-  client: PgClient,
+  client: postgres.Sql,
   /** One table per statement, all at once on the pool's connections (a rebuild, waiting on them) or in one. */
   options: { parallel?: boolean } = {},
 ): Promise<void> {
   const targets = JOINED_TABLES.map((t) => `statistics.${t} (gen, case_id)`);
-  if (options.parallel) await Promise.all(targets.map((target) => client.unsafe(`analyze ${target}`)));
-  else await client.unsafe(`analyze ${targets.join(', ')}`);
+  const analyze = (what: string) =>
+    client.begin(async (tx) => {
+      await tx.unsafe(`set local default_statistics_target = ${PARENT_STATISTICS_TARGET}`);
+      await tx.unsafe(`analyze ${what}`);
+    });
+  if (options.parallel) await Promise.all(targets.map(analyze));
+  else await analyze(targets.join(', '));
 }
+
+/**
+ * The statistics target (PostgreSQL samples 300 rows per unit) of the parents' analysis. ANALYZE of a partitioned
+ * table samples the whole tree and then analyzes every partition again, so at the server's default of 100 it read
+ * 30,000 rows three times per table: 120 ms of a 40,000-case rebuild's case rows, 16 ms at 10, with the same estimate
+ * of how many rows a case has (what the joins are planned by: a fraction of the rows, not a count).
+ */
+export const PARENT_STATISTICS_TARGET = 10;
+
+/**
+ * The statistics target a rebuild analyzes a new generation's tables with: 7,500 rows sampled instead of the
+ * default's 30,000. The funnel and indicators select by codes and day or time ranges, whose estimates need the most
+ * common values and a coarse histogram, not a fine one. Measured on 40,000 cases' stage facts (227,304 rows): ANALYZE
+ * 125 → 30 ms; a rebuild's whole index phase about a tenth shorter.
+ */
+export const LOAD_STATISTICS_TARGET = 25;
 
 /** Every per-generation table: the case rows, the rows derived from them, and the rollups. */
 export const PROJECTION_TABLES = [...FACT_TABLES, 'funnel_rollup'] as const;
@@ -151,12 +172,15 @@ interface Task {
 export async function indexAndAttach(
   lanes: readonly postgres.ReservedSql[],
   gen: number,
-  options: { fill?: Fill[]; maintenanceWorkMem?: string } = {},
+  options: { fill?: Fill[]; maintenanceWorkMem?: string; statisticsTarget?: number } = {},
 ): Promise<void> {
   const first = lanes[0];
   if (!first) throw new Error('indexAndAttach needs a connection');
   const memory = options.maintenanceWorkMem ?? '256MB';
   if (!/^\d+\s*(kB|MB|GB)$/.test(memory)) throw new Error(`not a memory size: ${memory}`);
+  const target = options.statisticsTarget ?? LOAD_STATISTICS_TARGET;
+  if (!Number.isInteger(target) || target < 1 || target > 10_000)
+    throw new Error(`not a statistics target: ${target}`);
   const tasks: Task[] = [];
   // Settles (rejected) when a lane fails, so lanes waiting for a task to become ready stop too.
   const failed = deferred();
@@ -223,6 +247,7 @@ export async function indexAndAttach(
   const outcomes = await Promise.allSettled(
     lanes.map(async (lane) => {
       await lane.unsafe(`set maintenance_work_mem = '${memory}'`);
+      await lane.unsafe(`set default_statistics_target = ${target}`);
       try {
         while (tasks.length > 0) {
           const next = tasks.findIndex((t) => t.isReady());
@@ -240,6 +265,7 @@ export async function indexAndAttach(
         throw err;
       } finally {
         await lane.unsafe('reset maintenance_work_mem');
+        await lane.unsafe('reset default_statistics_target');
       }
     }),
   );
