@@ -21,7 +21,7 @@ import {
   PARENT_STATISTICS_TARGET,
   PROJECTION_TABLES,
 } from '../src/projection/partition.ts';
-import { applyLive, clientOf, liveGeneration, loadGeneration } from '../src/projection/store.ts';
+import { applyLive, clientOf, liveGeneration, loadGeneration, YIELD_EVERY } from '../src/projection/store.ts';
 import { parseFilter } from '../src/query/filter.ts';
 import { funnel } from '../src/query/funnel.ts';
 import { rebuild } from '../src/rebuild/rebuild.ts';
@@ -651,6 +651,57 @@ describe('a generation being built', () => {
         await dropPartitions(client, gen);
       }
     });
+  });
+
+  it('lets its COPYs and the other lane go on while it formats: the event loop turns every few cases', async () => {
+    const gen = 9_006;
+    const states = Array.from({ length: 2_500 }, () => {
+      const caseId = randomUUID();
+      return applyEvent(emptyCase(caseId), {
+        name: 'caseInitiated',
+        data: {
+          caseId,
+          requesterOrg: HOME_CARE,
+          trigger: 'other',
+          initiatedAt: '2026-03-02T09:00:00Z',
+          person: { ageBand: 'adult', municipality: '0180' },
+          invitations: [{ invitationId: randomUUID(), org: HOME_CARE, kind: 'invited' }],
+        },
+      } as unknown as AnyProjected);
+    });
+    // Cases taken from the load between two turns of the event loop, at most.
+    let taken = 0;
+    let mostBetweenTurns = 0;
+    let ticking = true;
+    const tick = () => {
+      mostBetweenTurns = Math.max(mostBetweenTurns, taken);
+      taken = 0;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const counted = {
+      size: states.length,
+      *[Symbol.iterator]() {
+        for (const s of states) {
+          taken += 1;
+          yield s;
+        }
+      },
+    };
+    try {
+      await loadGeneration(h.database.db, gen, counted);
+    } finally {
+      ticking = false;
+    }
+    // Batches are 1,000 cases and more: without the turns, a whole batch was formatted in one go. (Within one turn
+    // of the loop this ticker may run before or after the load's, so it may see two stretches as one.)
+    expect(mostBetweenTurns).toBeGreaterThan(0);
+    expect(mostBetweenTurns).toBeLessThanOrEqual(2 * YIELD_EVERY);
+    const [row] = (await h.database.db.execute(
+      sql.raw(`select count(*)::int as n from statistics.case_state_g${gen}`),
+    )) as unknown as { n: number }[];
+    expect(row?.n).toBe(states.length);
+    await dropPartitions(clientOf(h.database.db), gen);
   });
 
   it('fails whole when the rows it derives cannot be counted, and builds no index that waits for them', async () => {

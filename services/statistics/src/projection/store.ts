@@ -544,7 +544,7 @@ async function countRollups(gen: number, states: Iterable<CaseState>): Promise<I
   let slice = 0;
   for (const s of states) {
     counter.add(s);
-    if (++slice % 250 === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (++slice % 250 === 0) await turn();
   }
   return counter.copyChunkStream(gen, copyValue);
 }
@@ -599,9 +599,22 @@ async function copyStates(
   for (const s of states) {
     lines.line([gen, s.caseId, JSON.stringify(s)]);
     if (++batched >= limit) await flush();
+    else if (batched % YIELD_EVERY === 0) await turn();
   }
   await flush();
   await copying;
+}
+
+/**
+ * Cases formatted between two turns of the event loop. The COPY of the previous batch is written to its socket, and
+ * the other lane's next statement sent, only in a turn of the loop: formatting a batch of thousands of cases in one
+ * go kept them waiting, so the COPY that was meant to run alongside the formatting ran mostly after it. Measured on
+ * 40,000 cases: the writer waited 640-830 ms for COPYs, 20-95 ms with a turn every 100 cases (about 2 ms apart).
+ */
+export const YIELD_EVERY = 100;
+
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**
@@ -695,7 +708,7 @@ async function writeBulkOn(
       target.onCells?.(cells);
       cells = [];
       await flush();
-    }
+    } else if (batched % YIELD_EVERY === 0) await turn();
   }
   target.onCells?.(cells);
   await flush();
