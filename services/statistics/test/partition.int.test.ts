@@ -56,6 +56,24 @@ async function partitionsOf(client: postgres.Sql, gen: number) {
     order by c.relname`;
 }
 
+/** A case folded from its initiative alone: an adult's, from HOME_CARE, in municipality 0180. */
+function initiated(
+  caseId: string,
+  invitations: { invitationId: string; org: string; kind: 'invited' | 'summoned' }[] = [],
+): CaseState {
+  return applyEvent(emptyCase(caseId), {
+    name: 'caseInitiated',
+    data: {
+      caseId,
+      requesterOrg: HOME_CARE,
+      trigger: 'other',
+      initiatedAt: '2026-03-02T09:00:00Z',
+      person: { ageBand: 'adult', municipality: '0180' },
+      invitations,
+    },
+  } as unknown as AnyProjected);
+}
+
 /** Runs `fn` with the load tables of generation `gen` created and two reserved lanes, then frees both lanes. */
 async function withLoadTables(
   gen: number,
@@ -655,20 +673,9 @@ describe('a generation being built', () => {
 
   it('lets its COPYs and the other lane go on while it formats: the event loop turns every few cases', async () => {
     const gen = 9_006;
-    const states = Array.from({ length: 2_500 }, () => {
-      const caseId = randomUUID();
-      return applyEvent(emptyCase(caseId), {
-        name: 'caseInitiated',
-        data: {
-          caseId,
-          requesterOrg: HOME_CARE,
-          trigger: 'other',
-          initiatedAt: '2026-03-02T09:00:00Z',
-          person: { ageBand: 'adult', municipality: '0180' },
-          invitations: [{ invitationId: randomUUID(), org: HOME_CARE, kind: 'invited' }],
-        },
-      } as unknown as AnyProjected);
-    });
+    const states = Array.from({ length: 2_500 }, () =>
+      initiated(randomUUID(), [{ invitationId: randomUUID(), org: HOME_CARE, kind: 'invited' }]),
+    );
     // Cases taken from the load between two turns of the event loop, at most.
     let taken = 0;
     let mostBetweenTurns = 0;
@@ -702,6 +709,33 @@ describe('a generation being built', () => {
     )) as unknown as { n: number }[];
     expect(row?.n).toBe(states.length);
     await dropPartitions(clientOf(h.database.db), gen);
+  });
+
+  it('fails with a clear error when no connection of its own comes free, and gives back the one it got too late', async () => {
+    const gen = 9_007;
+    const good = initiated(CASE);
+    // A pool of one connection, held elsewhere.
+    const pool = openPostgres({ url: databaseUrl(), max: 1 });
+    try {
+      const held = await pool.client.reserve();
+      try {
+        await expect(loadGeneration(pool.db, gen, [good], {}, { reserveTimeoutMs: 200 })).rejects.toThrow(
+          /no database connection of its own for the bulk write within 0.2 s/,
+        );
+      } finally {
+        held.release();
+      }
+      // The reservation that gave up got the connection once it was free and handed it back: the pool's only
+      // connection serves the next load (which would otherwise wait for ever).
+      await loadGeneration(pool.db, gen, [good], {}, { reserveTimeoutMs: 10_000 });
+      const [row] = (await pool.db.execute(
+        sql.raw(`select count(*)::int as n from statistics.case_state_g${gen}`),
+      )) as unknown as { n: number }[];
+      expect(row?.n).toBe(1);
+      await dropPartitions(pool.client, gen);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('fails whole when the rows it derives cannot be counted, and builds no index that waits for them', async () => {
@@ -754,17 +788,7 @@ describe('a generation being built', () => {
 
   it('whose rows cannot be COPYed leaves no table behind and frees its connections', async () => {
     const gen = 9_003;
-    const good = applyEvent(emptyCase(CASE), {
-      name: 'caseInitiated',
-      data: {
-        caseId: CASE,
-        requesterOrg: HOME_CARE,
-        trigger: 'other',
-        initiatedAt: '2026-03-02T09:00:00Z',
-        person: { ageBand: 'adult', municipality: '0180' },
-        invitations: [],
-      },
-    } as unknown as AnyProjected);
+    const good = initiated(CASE);
     // A case id PostgreSQL cannot read as a uuid fails the COPY into the case rows part-way.
     const bad = { ...good, caseId: 'not-a-uuid' };
     await expect(loadGeneration(h.database.db, gen, [good, bad])).rejects.toThrow(/uuid/);

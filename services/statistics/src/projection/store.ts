@@ -417,15 +417,57 @@ function emptyLines(pool: BufferPool): CaseLines {
   };
 }
 
-/** Runs `fn` on one or two connections of their own: postgres.js breaks a COPY that has to wait in the pool's queue. */
-async function withLanes<T>(db: Db, fn: (lanes: Lanes) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` on one or two connections of their own: postgres.js breaks a COPY that has to wait in the pool's queue.
+ * Fails if one does not come free within `reserveTimeoutMs` (default RESERVE_TIMEOUT_MS).
+ */
+async function withLanes<T>(
+  db: Db,
+  reserveTimeoutMs: number | undefined,
+  fn: (lanes: Lanes) => Promise<T>,
+): Promise<T> {
   const client = clientOf(db);
-  const lanes = [await client.reserve()];
+  const timeoutMs = reserveTimeoutMs ?? RESERVE_TIMEOUT_MS;
+  const lanes = [await reserveLane(client, timeoutMs)];
   try {
-    if ((client.options.max ?? 1) >= 3) lanes.push(await client.reserve());
+    if ((client.options.max ?? 1) >= 3) lanes.push(await reserveLane(client, timeoutMs));
     return await fn(lanes as Lanes);
   } finally {
     for (const lane of lanes) lane.release();
+  }
+}
+
+/**
+ * How long a bulk write waits for a connection of its own before it fails. Reserving one takes milliseconds; a
+ * million-case rebuild was once seen to wait without end at this point, idle, with no connection open and no error
+ * (not reproduced since): failing says so, and the rebuild marks its generation failed and drops it.
+ */
+export const RESERVE_TIMEOUT_MS = 60_000;
+
+async function reserveLane(client: postgres.Sql, timeoutMs: number): Promise<postgres.ReservedSql> {
+  const reserving = client.reserve();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const max = client.options.max;
+      reject(
+        new Error(
+          `statistics: no database connection of its own for the bulk write within ${timeoutMs / 1000} s (pool of ${max})`,
+        ),
+      );
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([reserving, timedOut]);
+  } catch (err) {
+    // Reserved after all, too late: back to the pool.
+    reserving.then(
+      (lane) => lane.release(),
+      () => {},
+    );
+    throw err;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -441,7 +483,7 @@ export async function writeBulk(
   states: Iterable<CaseState>,
   onProgress?: (written: number) => void,
 ): Promise<number> {
-  return withLanes(db, (lanes) =>
+  return withLanes(db, undefined, (lanes) =>
     writeBulkOn(lanes, gen, states, { into: (table) => `statistics.${table}`, fresh: false }, onProgress),
   );
 }
@@ -462,11 +504,12 @@ export async function loadGeneration(
   progress: { written?: (written: number) => void; indexing?: () => void } = {},
   /**
    * `rollupThread: false` counts the rollups on this thread (the fallback when the worker thread fails);
-   * `rollupWorker` is the module the thread starts from (a bundle of rollup-worker.ts; default its boot file).
+   * `rollupWorker` is the module the thread starts from (a bundle of rollup-worker.ts; default its boot file);
+   * `reserveTimeoutMs`, how long to wait for the connections of its own (default RESERVE_TIMEOUT_MS).
    */
-  options: { rollupThread?: boolean; rollupWorker?: URL | undefined } = {},
+  options: { rollupThread?: boolean; rollupWorker?: URL | undefined; reserveTimeoutMs?: number } = {},
 ): Promise<number> {
-  return withLanes(db, async (lanes) => {
+  return withLanes(db, options.reserveTimeoutMs, async (lanes) => {
     // The rollups are counted on a worker thread from what the case rows are formatted from, at the same time;
     // if that thread cannot start or fails, they are counted here afterwards from the states (the same cells).
     const thread = options.rollupThread === false ? undefined : startRollupThread(options.rollupWorker);
