@@ -439,8 +439,9 @@ async function withLanes<T>(
 
 /**
  * How long a bulk write waits for a connection of its own before it fails. Reserving one takes milliseconds; a
- * million-case rebuild was once seen to wait without end at this point, idle, with no connection open and no error
- * (not reproduced since): failing says so, and the rebuild marks its generation failed and drops it.
+ * million-case rebuild once waited here without end, idle, with no connection open (postgres.js lost a waiting
+ * reserve when a connection closed, porsager/postgres#1195, now patched): should a wait like it come back, failing
+ * says so, and the rebuild marks its generation failed and drops it.
  */
 export const RESERVE_TIMEOUT_MS = 60_000;
 
